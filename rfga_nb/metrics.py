@@ -51,7 +51,7 @@ def quantize_cams(cams:torch.Tensor, # (B,H,W) normalised CAMs in [0,1]
     return (cams * 255).to(torch.int16)   # values are >= 0, so the cast truncates like numpy's astype(uint8)
 
 # %% ../nbs/02_metrics.ipynb #db2a8feb
-def _ref_boxes(img:np.ndarray, thrs, multi_contour=False):
+def threshold_boxes(img:np.ndarray, thrs, multi_contour=False):
     "Boxes (n,4) per integer threshold, as the reference evaluator's `compute_bboxes_from_scoremaps`"
     H, W = img.shape; out = []
     for th in thrs:
@@ -70,7 +70,7 @@ def _reference_ious(q:torch.Tensor, gt:torch.Tensor, gt_valid:torch.Tensor, taus
     "(B,T) float64 best IoU per image and threshold, by the reference algorithm (per image, per threshold, OpenCV)"
     res = []
     for im, g, v in zip(q.cpu().numpy().astype(np.uint8), gt.cpu().double(), gt_valid.cpu()):
-        bl = _ref_boxes(im, (np.asarray(taus) * im.max()).astype(np.int64), multi_contour)
+        bl = threshold_boxes(im, (np.asarray(taus) * im.max()).astype(np.int64), multi_contour)
         ious = iou_inclusive(torch.from_numpy(np.concatenate(bl)).double()[:, None], g[v][None]).amax(1).numpy()
         res.append(np.maximum.reduceat(ious, np.cumsum([0] + [len(b) for b in bl[:-1]])))
     return torch.from_numpy(np.stack(res)).reshape(len(q), len(taus))
@@ -223,7 +223,7 @@ def _fast_ious(q:torch.Tensor, gt:torch.Tensor, gt_valid:torch.Tensor, taus, mul
         rb, rt = (rest // T).cpu().numpy(), (rest % T).cpu().numpy()
         for i in np.unique(rb):
             ts = rt[rb == i]
-            bl = _ref_boxes(qn[i], (thr_all[ts] * qn[i].max()).astype(np.int64), multi_contour)
+            bl = threshold_boxes(qn[i], (thr_all[ts] * qn[i].max()).astype(np.int64), multi_contour)
             v = iou_inclusive(torch.from_numpy(np.concatenate(bl)).double()[:, None], gtc[i][gvc[i]][None]).amax(1).numpy()
             ious[i, torch.from_numpy(ts)] = torch.from_numpy(np.maximum.reduceat(v, np.cumsum([0] + [len(z) for z in bl[:-1]]))).to(dev)
     return ious

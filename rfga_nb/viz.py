@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 from fastcore.imports import IN_NOTEBOOK
 from fastai.vision.core import imagenet_stats
 from .rfga import RFGA
-from .metrics import box_accuracy, normalize_cams, quantize_cams, resize_cams, _ref_boxes
+from .metrics import box_accuracy, normalize_cams, quantize_cams, resize_cams, threshold_boxes
 from .learner import evaluate, read_checkpoint
 from .models import build_model
 
@@ -287,7 +287,7 @@ def cam_mask_box(cam,        # (H,W) CAM at image size, any value range
     "The metric's binary mask and box at `tau`: normalise and quantise as `rfga_nb.metrics`, mask `img > int(τ·max)`, box of the largest contour (reference path)."
     q = quantize_cams(normalize_cams(to_np(cam).astype(np.float32))[0])[0].numpy().astype(np.uint8)
     thr = int(np.int64(_snap(tau) * q.max()))
-    return q > thr, _ref_boxes(q, [thr])[0][0].astype(float)
+    return q > thr, threshold_boxes(q, [thr])[0][0].astype(float)
 
 def image_ious(cam, gt_boxes, taus=TAUS) -> np.ndarray:
     "The metric's IoU of one image's box with its ground truth at every τ (`box_accuracy(..., method='reference')['ious']`)."
