@@ -204,12 +204,13 @@ def rfga_train(dataset:Param('dataset', str, choices=_DATASETS)='synthetic',
     print(f"results in {o['out']} ({time.time() - t0:.0f} s)", flush=True)
 
 @call_parse
-def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder', str),
+def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder', str)=None,
               dataset:Param('dataset (default: the one it was trained on)', str, choices=_DATASETS)=None,
               path:Param('dataset folder', str)=None,
               bs:Param('batch size', int)=None,
               out:Param('folder for results.csv/.md, metrics.json and the figure', str)=None):
     "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1."
+    if checkpoint is None: _fail('rfga_eval', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
     try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out)
     except (FileNotFoundError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
     print_row(o['row'])
