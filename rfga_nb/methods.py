@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.callback.mixup import CutMix
 from .models import WSOLNet, ClassMapHead, register_method, build_model, wsol_splitter, METHODS
+from .rfga import bench_fwd_bwd
 
 # %% auto #0
 __all__ = ['METHOD_HPARAMS', 'hide_patches', 'HaS', 'ADL', 'insert_adl', 'minmax_maps', 'ACoLHead', 'ACoLLoss', 'WSOLCutMix',
@@ -257,16 +258,8 @@ def bench_methods(methods=METHODS,          # methods to time
     "Median seconds of one training forward + backward pass (the method's loss) per method, all measured in one run."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     x, y = torch.randn(bs, 3, size, size, device=device), torch.randint(0, n_classes, (bs,), device=device)
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     models = {meth: build_model(meth, n_classes, arch=arch).to(device).train() for meth in methods}
-    times = {meth: [] for meth in methods}
-    for r in range(reps + 1):               # round-robin, so that a slow spell of the machine hits every method alike
-        for meth, m in models.items():
-            m.zero_grad(set_to_none=True)
-            sync(); t0 = time.perf_counter()
-            loss = F.cross_entropy(m(x), y)
-            if meth == 'acol': loss = loss + F.cross_entropy(m.head.logits_b, y)
-            loss.backward()
-            sync()
-            if r: times[meth].append(time.perf_counter() - t0)
-    return {meth: sorted(ts)[len(ts) // 2] for meth, ts in times.items()}
+    def loss(m, x):                         # the method's own training loss: ACoL adds its second branch's
+        l = F.cross_entropy(m(x), y)
+        return l + F.cross_entropy(m.head.logits_b, y) if m.method == 'acol' else l
+    return bench_fwd_bwd(models, x, reps, loss=loss)   # round-robin, so a slow spell of the machine hits every method alike

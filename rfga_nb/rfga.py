@@ -107,15 +107,17 @@ class RFGA(nn.Module):
 def bench_fwd_bwd(models:dict, # name -> module to time (all on the device of `x`)
                   x:torch.Tensor,  # input batch
                   reps:int=5,      # timed rounds (after one warm-up round); medians are returned
+                  loss=None,       # `loss(model, x)` -> the scalar to backpropagate; default: the mean of `model(x)`
                  ) -> dict:
     "Median seconds of one forward + backward pass of each model on `x`, the models interleaved in every round."
+    loss = loss or (lambda model, x: model(x).float().mean())
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     times = {k: [] for k in models}
     for i in range(reps + 1):
         for name, model in models.items():
             model.zero_grad(set_to_none=True)
             sync(); t0 = time.perf_counter()
-            model(x).float().mean().backward()
+            loss(model, x).backward()
             sync()
             if i: times[name].append(time.perf_counter() - t0)
     return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
