@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_methods.ipynb #c98faead
 from __future__ import annotations
-import math, time, inspect
+import math, inspect
 import torch
 from torch import nn
 import torch.nn.functional as F
