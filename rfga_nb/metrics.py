@@ -5,8 +5,10 @@
 # %% ../nbs/02_metrics.ipynb #8c59f508
 from __future__ import annotations
 import warnings
+from functools import partial
 import numpy as np
 import cv2
+import numba
 import torch
 import torch.nn.functional as F
 from scipy.sparse import coo_matrix
@@ -260,6 +262,206 @@ def _varied_cams(n=300, size=64, seed=0):
         cams.append(c.astype(np.float32)); boxes.append(np.array([jitter(b, 3) for b in bx], np.float32))
     return cams, boxes
 
+# %% ../nbs/02_metrics.ipynb #646afcc6
+_jit = partial(numba.njit, cache=__name__ != '__main__')   # cache compiled code for the library, not for notebook cells
+
+@_jit
+def _row_runs(cam, lut, T):
+    """Normalise, quantise and threshold one CAM exactly as the reference does, for all T thresholds at once.
+    Returns status (0 ok, 1 NaN/inf, 2 constant), the row-major CSR `off` (H*T+1,) of every (row, level)'s runs,
+    the runs' first and last x (x-sorted per row and level), and each level's first and last row with foreground."""
+    H, W = cam.shape
+    mn = np.min(cam); mx = np.max(cam)                      # NaN propagates, so one check covers NaN and inf
+    status = 1 if not (np.isfinite(mn) and np.isfinite(mx)) else (2 if mx == mn else 0)
+    rng = np.float32(mx - mn)
+    K = np.zeros((H, W), np.uint16)
+    off = np.zeros(H * T + 1, np.int64); ylo = np.full(T, -1, np.int64); yhi = np.full(T, -1, np.int64)
+    if status == 0:                  # else an all-zero map: no foreground at any threshold, as in the reference
+        lt = lut[255]                # the maximum of a min-max normalised map is exactly 1.0, i.e. 255
+        d = np.zeros(T + 1, np.int64)
+        for y in range(H):
+            d[:] = 0; prev = 0
+            for x in range(W):       # float32 (cam - min) / range * 255, truncated: bit-exact with numpy
+                k = lt[int(np.float32(np.float32(cam[y, x] - mn) / rng) * np.float32(255.))]
+                K[y, x] = k
+                if k > prev: d[prev] += 1; d[k] -= 1          # a run starts here at the levels prev <= t < k
+                prev = k
+            c = 0
+            for t in range(T):
+                c += d[t]; off[y * T + t + 1] = c
+                if c:
+                    yhi[t] = y
+                    if ylo[t] < 0: ylo[t] = y
+        for i in range(H * T): off[i + 1] += off[i]
+    n = off[H * T]; s = np.empty(n, np.int32); e = np.empty(n, np.int32)
+    ps = off[:-1].copy(); pe = off[:-1].copy()
+    if n:
+        for y in range(H):
+            prev = 0; b = y * T
+            for x in range(W):
+                k = np.int64(K[y, x])
+                if k > prev:
+                    for t in range(b + prev, b + k): s[ps[t]] = x; ps[t] += 1
+                elif k < prev:
+                    for t in range(b + k, b + prev): e[pe[t]] = x - 1; pe[t] += 1
+                prev = k
+            for t in range(b, b + prev): e[pe[t]] = W - 1; pe[t] += 1
+    return status, off, s, e, ylo, yhi
+
+@_jit(inline='always')
+def _find(par, p):
+    while par[p] != p: par[p] = par[par[p]]; p = par[p]
+    return p
+
+@_jit(inline='always')
+def _union(par, a, b):
+    "Link two sets under the smaller index (a region's root is its first run in raster order); (root, absorbed) or (-1, -1)"
+    a = _find(par, a); b = _find(par, b)
+    if a == b: return -1, -1
+    if b < a: a, b = b, a
+    par[b] = a
+    return a, b
+
+@_jit(inline='always')
+def _pair2(s0, e0, s1, e1):
+    "Twice the contour area the 2x2 blocks between run [s0,e0] and the next row's run [s1,e1] add (4 in: 2, 3 in: 1)"
+    lo = max(s0, s1); hi = min(e0, e1)
+    if lo > hi: return 0
+    return 2 * (hi - lo) + (s0 != s1) + (e0 != e1)
+
+@_jit
+def _box_iou(x0, y0, x1, y1, W, H, gt, gv):
+    "Best inclusive IoU of the tight box (x0,y0,x1,y1) turned into the reference's box, against the valid `gt` rows"
+    x1 = min(x1 + 1, W - 1); y1 = min(y1 + 1, H - 1); best = 0.
+    for g in range(gt.shape[0]):
+        if not gv[g]: continue
+        iw = min(x1, gt[g, 2]) - max(x0, gt[g, 0]) + 1; ih = min(y1, gt[g, 3]) - max(y0, gt[g, 1]) + 1
+        inter = max(iw, 0.) * max(ih, 0.)
+        den = (x1 - x0 + 1) * (y1 - y0 + 1) + (gt[g, 2] - gt[g, 0] + 1) * (gt[g, 3] - gt[g, 1] + 1) - inter
+        v = inter / den if den > 0 else 0.
+        if v > best: best = v
+    return best
+
+@_jit
+def _runs_image(cam, lut, T, gt, gv, multi):
+    "(status, (T,) best IoU per threshold) of one CAM: the reference evaluator's answer, computed from row runs"
+    H, W = cam.shape
+    status, off, s, e, ylo, yhi = _row_runs(cam, lut, T)
+    n = len(s)
+    beg = off[:-1].reshape(H, T).T.copy(); end = off[1:].reshape(H, T).T.copy()   # (T, H): a level's rows contiguous
+    par = np.empty(n, np.int32); a2 = np.zeros(n, np.int64); bx = np.empty((n, 4), np.int32)
+    gpar = np.empty(n, np.int32); glen = np.empty(n, np.int64); ga2 = np.empty(n, np.int64)
+    gout = np.empty(n, np.bool_); gbx = np.empty((n, 4), np.int32)
+    out = np.empty(T, np.float64); z = _box_iou(0, 0, -1, -1, W, H, gt, gv)   # no foreground: box [0,0,0,0]
+    for t in range(T):
+        y0 = ylo[t]; y1 = yhi[t]
+        if y0 < 0: out[t] = z; continue
+        simple = not multi
+        for y in range(y0, y1 + 1):
+            if end[t, y] - beg[t, y] != 1: simple = False; break
+        if simple:   # one run per row: regions are chains of rows whose runs touch; no holes, no union-find needed
+            ba = -1; cur = 0; j = beg[t, y0]; c0 = s[j]; c1 = e[j]; cy = y0
+            for y in range(y0 + 1, y1 + 2):
+                if y <= y1:
+                    i = j; j = beg[t, y]
+                    if s[j] <= e[i] + 1 and s[i] <= e[j] + 1:
+                        cur += _pair2(s[i], e[i], s[j], e[j]); c0 = min(c0, s[j]); c1 = max(c1, e[j]); continue
+                if cur >= ba: ba = cur; bb0 = c0; bb1 = cy; bb2 = c1; bb3 = y - 1
+                if y <= y1: cur = 0; c0 = s[j]; c1 = e[j]; cy = y
+            out[t] = _box_iou(bb0, bb1, bb2, bb3, W, H, gt, gv); continue
+        gaps = False; nreg = 0
+        for y in range(y0, y1 + 1):           # regions: runs linked to the previous row's runs they touch (8-connected)
+            j = beg[t, y]; je = end[t, y]
+            gaps |= je - j > 1; nreg += je - j
+            for q in range(j, je):
+                par[q] = q; a2[q] = 0; bx[q, 0] = s[q]; bx[q, 1] = y; bx[q, 2] = e[q]; bx[q, 3] = y
+            if y == y0: continue
+            i = beg[t, y - 1]; ie = end[t, y - 1]
+            while i < ie and j < je:
+                if s[j] > e[i] + 1: i += 1
+                elif s[i] > e[j] + 1: j += 1
+                else:
+                    r, q = _union(par, i, j)
+                    d = _pair2(s[i], e[i], s[j], e[j])
+                    if r >= 0:
+                        nreg -= 1; a2[r] += a2[q] + d
+                        bx[r, 0] = min(bx[r, 0], bx[q, 0]); bx[r, 1] = min(bx[r, 1], bx[q, 1])
+                        bx[r, 2] = max(bx[r, 2], bx[q, 2]); bx[r, 3] = max(bx[r, 3], bx[q, 3])
+                    else: a2[_find(par, i)] += d
+                    if e[i] < e[j]: i += 1
+                    else: j += 1
+        if not multi and nreg == 1:
+            r = _find(par, beg[t, y0])
+            out[t] = _box_iou(bx[r, 0], bx[r, 1], bx[r, 2], bx[r, 3], W, H, gt, gv); continue
+        if gaps:   # background gaps between runs (gap i lies right of run i), 4-connected; holes never reach the outside
+            for y in range(y0, y1 + 1):
+                a = beg[t, y]; b = end[t, y]
+                for i in range(a, b - 1):
+                    g0 = e[i] + 1; g1 = s[i + 1] - 1
+                    gpar[i] = i; glen[i] = g1 - g0 + 1; ga2[i] = 0
+                    gbx[i, 0] = g0; gbx[i, 1] = y; gbx[i, 2] = g1; gbx[i, 3] = y
+                    o = y == y0 or y == y1
+                    for yy in (y - 1, y + 1):  # touching a neighbour row's background beyond its runs: outside
+                        if o: break
+                        c = beg[t, yy]; cb = end[t, yy]
+                        o = c == cb or g0 < s[c] or g1 > e[cb - 1]
+                    gout[i] = o
+            for y in range(y0, y1):
+                i = beg[t, y]; ie = end[t, y] - 1; j = beg[t, y + 1]; je = end[t, y + 1] - 1
+                while i < ie and j < je:
+                    a0 = e[i] + 1; a1 = s[i + 1] - 1; b0 = e[j] + 1; b1 = s[j + 1] - 1
+                    if b0 > a1: i += 1
+                    elif a0 > b1: j += 1
+                    else:
+                        r, q = _union(gpar, i, j)
+                        d = _pair2(a0, a1, b0, b1)
+                        if r >= 0:
+                            ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]
+                            gbx[r, 0] = min(gbx[r, 0], gbx[q, 0]); gbx[r, 1] = min(gbx[r, 1], gbx[q, 1])
+                            gbx[r, 2] = max(gbx[r, 2], gbx[q, 2]); gbx[r, 3] = max(gbx[r, 3], gbx[q, 3])
+                        else: ga2[_find(gpar, i)] += d
+                        if a1 < b1: i += 1
+                        else: j += 1
+        if multi:  # every outer contour's box, and every hole's (its contour runs one pixel outside it)
+            best = -1.
+            for y in range(y0, y1 + 1):
+                a = beg[t, y]; b = end[t, y]
+                for i in range(a, b):
+                    if par[i] == i: best = max(best, _box_iou(bx[i, 0], bx[i, 1], bx[i, 2], bx[i, 3], W, H, gt, gv))
+                    if i < b - 1 and gpar[i] == i and not gout[i]:
+                        best = max(best, _box_iou(gbx[i, 0] - 1, gbx[i, 1] - 1, gbx[i, 2] + 1, gbx[i, 3] + 1, W, H, gt, gv))
+            out[t] = best; continue
+        if gaps:   # contour area = own blocks + per hole (4|h| - blocks(h)) + the islands inside the hole, innermost first
+            for y in range(y1, y0 - 1, -1):
+                a = beg[t, y]; b = end[t, y]
+                for i in range(b - 1, a - 1, -1):
+                    if i < b - 1 and gpar[i] == i and not gout[i]: a2[_find(par, i)] += 4 * glen[i] - ga2[i]
+                    if par[i] == i and i > a:
+                        h = _find(gpar, i - 1)
+                        if not gout[h]: ga2[h] -= a2[i]
+        ba = -1; br = -1           # the largest area; on a tie the region whose first run comes last (OpenCV's order)
+        for y in range(y0, y1 + 1):
+            for i in range(beg[t, y], end[t, y]):
+                if par[i] == i and a2[i] >= ba: ba = a2[i]; br = i
+        out[t] = _box_iou(bx[br, 0], bx[br, 1], bx[br, 2], bx[br, 3], W, H, gt, gv)
+    return status, out
+
+@_jit(parallel=True)
+def _runs_batch(cams, lut, T, gt, gv, multi):
+    B = cams.shape[0]; out = np.empty((B, T), np.float64); st = np.empty(B, np.int8)
+    for i in numba.prange(B): st[i], out[i] = _runs_image(cams[i], lut, T, gt[i], gv[i], multi)
+    return st, out
+
+def _runs_ious(cams, # (B,H,W) raw CAMs, any value range (float32 numpy array or CPU tensor)
+               gt:torch.Tensor, gt_valid:torch.Tensor, taus, lut=None, multi_contour=False):
+    "CPU fast path: ((B,T) float64 best IoU per image and threshold, (B,) status: 0 ok, 1 NaN or inf, 2 constant)"
+    cams = np.ascontiguousarray(torch.as_tensor(cams).detach().float().numpy())
+    lut = _level_lut(taus) if lut is None else lut
+    st, ious = _runs_batch(cams, np.ascontiguousarray(lut.numpy(), dtype=np.int32), len(taus),
+                           np.ascontiguousarray(gt.double().numpy()), np.ascontiguousarray(gt_valid.numpy()), multi_contour)
+    return torch.from_numpy(ious), st
+
+
 # %% ../nbs/02_metrics.ipynb #066c37fc
 def _as_padded_boxes(gt_boxes, n:int):
     "(B,N,4) float tensor and (B,N) validity from a list of (n_i,4) or a padded tensor with -1 rows"
@@ -297,7 +499,7 @@ class BoxAccumulator:
                  iou_thresholds=(.5, .6, .7, .8, .9), # the deltas; MaxBoxAccV2 uses (.3, .5, .7)
                  cam_thresholds=None, # the taus; default `np.arange(0, 1, .01)` as in the RFGA paper
                  multi_contour:bool=False, # score every contour's box and keep the best (MaxBoxAccV2)
-                 method:str='auto', # 'fast' (batched), 'reference' (OpenCV per image and threshold), 'auto': fast on GPU only
+                 method:str='auto', # 'fast' (all thresholds at once: compiled on CPU, tensor ops on GPU), 'reference' (OpenCV); 'auto' = 'fast'
                  device=None, # device for the fast path; default: the CAMs' device
                  image_size=None): # (H, W) that every CAM must have, when given
         if method not in ('auto', 'fast', 'reference'):
@@ -337,12 +539,16 @@ class BoxAccumulator:
                              f"upsample CAMs to the image size first (resize_cams)")
         gt, n_clip = _check_boxes(gt, valid, H, W, offset)
         dev = torch.device(self.device) if self.device is not None else cams.device
-        cams, n_nan, n_const = normalize_cams(cams.detach().to(dev))
+        method = 'fast' if self.method == 'auto' else self.method
+        if method == 'fast' and dev.type == 'cpu':      # normalises in the same compiled pass
+            ious, st = _runs_ious(cams.detach(), gt, valid, self.taus, self._lut, self.multi_contour)
+            n_nan, n_const = int((st == 1).sum()), int((st == 2).sum())
+        else:
+            cams, n_nan, n_const = normalize_cams(cams.detach().to(dev))
+            q = quantize_cams(cams)
+            if method == 'fast': ious = _fast_ious(q, gt, valid, self.taus, self.multi_contour, self._lut)
+            else: ious = _reference_ious(q, gt, valid, self.taus, self.multi_contour)
         if n_nan: warnings.warn(f"{n_nan} CAM(s) contain NaN or inf: scored as all-zero maps, like the reference evaluator")
-        q = quantize_cams(cams)
-        method = self.method if self.method != 'auto' else ('reference' if dev.type == 'cpu' else 'fast')
-        if method == 'fast': ious = _fast_ious(q, gt, valid, self.taus, self.multi_contour, self._lut)
-        else: ious = _reference_ious(q, gt, valid, self.taus, self.multi_contour)
         self._ious.append(ious.cpu())
         self.n_nan += n_nan; self.n_constant += n_const; self.n_clipped += n_clip
 
@@ -369,7 +575,7 @@ def box_accuracy(cams, # sequence of 2-D CAMs (arrays or tensors) at the evaluat
                  iou_thresholds=(.5, .6, .7, .8, .9), # deltas
                  cam_thresholds=np.arange(0, 1, .01), # taus
                  multi_contour:bool=False, # MaxBoxAccV2-style candidate boxes (use iou_thresholds=(.3,.5,.7))
-                 method:str='auto', # 'auto' (fast on GPU, reference on CPU), 'fast' or 'reference'
+                 method:str='auto', # 'fast' (= 'auto': compiled on CPU, tensor ops on GPU) or 'reference' (OpenCV)
                  bs:int=64, # images per fast-path batch
                  **kwargs) -> dict: # passed to `BoxAccumulator`
     "WSOL box metrics of a whole set: dict with `MaxBoxAcc` (delta -> %), `MaxBoxAcc_avg`, `mIoU`, `best_tau`, `curve`, ..."
