@@ -262,7 +262,7 @@ def _varied_cams(n=300, size=64, seed=0):
         cams.append(c.astype(np.float32)); boxes.append(np.array([jitter(b, 3) for b in bx], np.float32))
     return cams, boxes
 
-# %% ../nbs/02_metrics.ipynb #646afcc6
+# %% ../nbs/02_metrics.ipynb #251d476c
 _jit = partial(numba.njit, cache=__name__ != '__main__')   # cache compiled code for the library, not for notebook cells
 
 @_jit
