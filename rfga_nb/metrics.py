@@ -323,6 +323,12 @@ def _union(par, a, b):
     return a, b
 
 @_jit(inline='always')
+def _merge_box(bx, r, q):
+    "Grow box r (x0, y0, x1, y1 rows of `bx`) to cover box q"
+    bx[r, 0] = min(bx[r, 0], bx[q, 0]); bx[r, 1] = min(bx[r, 1], bx[q, 1])
+    bx[r, 2] = max(bx[r, 2], bx[q, 2]); bx[r, 3] = max(bx[r, 3], bx[q, 3])
+
+@_jit(inline='always')
 def _pair2(s0, e0, s1, e1):
     "Twice the contour area the 2x2 blocks between run [s0,e0] and the next row's run [s1,e1] add (4 in: 2, 3 in: 1)"
     lo = max(s0, s1); hi = min(e0, e1)
@@ -356,19 +362,6 @@ def _runs_image(cam, lut, T, gt, gv, multi):
     for t in range(T):
         y0 = ylo[t]; y1 = yhi[t]
         if y0 < 0: out[t] = z; continue
-        simple = not multi
-        for y in range(y0, y1 + 1):
-            if end[t, y] - beg[t, y] != 1: simple = False; break
-        if simple:   # one run per row: regions are chains of rows whose runs touch; no holes, no union-find needed
-            ba = -1; cur = 0; j = beg[t, y0]; c0 = s[j]; c1 = e[j]; cy = y0
-            for y in range(y0 + 1, y1 + 2):
-                if y <= y1:
-                    i = j; j = beg[t, y]
-                    if s[j] <= e[i] + 1 and s[i] <= e[j] + 1:
-                        cur += _pair2(s[i], e[i], s[j], e[j]); c0 = min(c0, s[j]); c1 = max(c1, e[j]); continue
-                if cur >= ba: ba = cur; bb0 = c0; bb1 = cy; bb2 = c1; bb3 = y - 1
-                if y <= y1: cur = 0; c0 = s[j]; c1 = e[j]; cy = y
-            out[t] = _box_iou(bb0, bb1, bb2, bb3, W, H, gt, gv); continue
         gaps = False; nreg = 0
         for y in range(y0, y1 + 1):           # regions: runs linked to the previous row's runs they touch (8-connected)
             j = beg[t, y]; je = end[t, y]
@@ -384,9 +377,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                     r, q = _union(par, i, j)
                     d = _pair2(s[i], e[i], s[j], e[j])
                     if r >= 0:
-                        nreg -= 1; a2[r] += a2[q] + d
-                        bx[r, 0] = min(bx[r, 0], bx[q, 0]); bx[r, 1] = min(bx[r, 1], bx[q, 1])
-                        bx[r, 2] = max(bx[r, 2], bx[q, 2]); bx[r, 3] = max(bx[r, 3], bx[q, 3])
+                        nreg -= 1; a2[r] += a2[q] + d; _merge_box(bx, r, q)
                     else: a2[_find(par, i)] += d
                     if e[i] < e[j]: i += 1
                     else: j += 1
@@ -416,9 +407,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                         r, q = _union(gpar, i, j)
                         d = _pair2(a0, a1, b0, b1)
                         if r >= 0:
-                            ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]
-                            gbx[r, 0] = min(gbx[r, 0], gbx[q, 0]); gbx[r, 1] = min(gbx[r, 1], gbx[q, 1])
-                            gbx[r, 2] = max(gbx[r, 2], gbx[q, 2]); gbx[r, 3] = max(gbx[r, 3], gbx[q, 3])
+                            ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]; _merge_box(gbx, r, q)
                         else: ga2[_find(gpar, i)] += d
                         if a1 < b1: i += 1
                         else: j += 1
@@ -541,7 +530,7 @@ class BoxAccumulator:
         dev = torch.device(self.device) if self.device is not None else cams.device
         method = 'fast' if self.method == 'auto' else self.method
         if method == 'fast' and dev.type == 'cpu':      # normalises in the same compiled pass
-            ious, st = _runs_ious(cams.detach(), gt, valid, self.taus, self._lut, self.multi_contour)
+            ious, st = _runs_ious(cams.detach().to(dev), gt, valid, self.taus, self._lut, self.multi_contour)
             n_nan, n_const = int((st == 1).sum()), int((st == 2).sum())
         else:
             cams, n_nan, n_const = normalize_cams(cams.detach().to(dev))
