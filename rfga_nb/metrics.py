@@ -81,7 +81,8 @@ def _reference_ious(q:torch.Tensor, gt:torch.Tensor, gt_valid:torch.Tensor, taus
 def _level_lut(taus):
     "lut[m, v] = #{t : int(tau_t * m) < v}: the number of thresholds at which value v is foreground when img.max() == m"
     thr = (np.asarray(taus, np.float64)[None, :] * np.arange(256)[:, None]).astype(np.int64)   # (256, T)
-    return torch.from_numpy((thr[:, None, :] < np.arange(256)[None, :, None]).sum(-1))
+    bins = np.clip(thr, -1, 256) + 1 + 258 * np.arange(256)[:, None]          # thr < v  <=>  thr + 1 <= v: count, then sum up
+    return torch.from_numpy(np.bincount(bins.ravel(), minlength=256 * 258).reshape(256, 258).cumsum(1)[:, :256])
 
 def _line_components(K:torch.Tensor, T:int, transpose=False):
     """Regions of the (image, level) masks (foreground at levels t < K (B,H,W)) in which every row (every column with
@@ -266,67 +267,32 @@ def _varied_cams(n=300, size=64, seed=0):
 _jit = partial(numba.njit, cache=__name__ != '__main__')   # cache compiled code for the library, not for notebook cells
 
 @_jit
-def _row_runs(cam, lut, T):
-    """Normalise, quantise and threshold one CAM exactly as the reference does, for all T thresholds at once.
-    Returns status (0 ok, 1 NaN/inf, 2 constant), the row-major CSR `off` (H*T+1,) of every (row, level)'s runs,
-    the runs' first and last x (x-sorted per row and level), and each level's first and last row with foreground."""
+def _levels(cam, lut):
+    """Normalise and quantise one CAM exactly as the reference does (float32 `(cam - min) / (max - min) * 255`, truncated)
+    and count the thresholds each pixel passes: (status: 0 ok, 1 NaN/inf, 2 constant; K (H,W), foreground at the levels
+    t < K; R, the number of runs over all rows and levels)"""
     H, W = cam.shape
-    mn = np.min(cam); mx = np.max(cam)                      # NaN propagates, so one check covers NaN and inf
-    status = 1 if not (np.isfinite(mn) and np.isfinite(mx)) else (2 if mx == mn else 0)
-    rng = np.float32(mx - mn)
-    K = np.zeros((H, W), np.uint16)
-    off = np.zeros(H * T + 1, np.int64); ylo = np.full(T, -1, np.int64); yhi = np.full(T, -1, np.int64)
+    b = cam.reshape(-1).view(np.int32)     # float32 bits with the negatives' magnitude bits flipped sort like the floats,
+    lo = np.int32(0x7fffffff); hi = np.int32(-0x80000000); bad = 0     # so min and max run as integer (SIMD) compares
+    for i in range(b.size):
+        u = b[i]; o = u ^ ((u >> 31) & 0x7fffffff)
+        lo = min(lo, o); hi = max(hi, o); bad += (u & 0x7fffffff) >= 0x7f800000    # NaN or inf
+    m = np.empty(2, np.int32); m[0] = lo ^ ((lo >> 31) & 0x7fffffff); m[1] = hi ^ ((hi >> 31) & 0x7fffffff)
+    mn = m.view(np.float32)[0]; mx = m.view(np.float32)[1]
+    status = 1 if bad else (2 if mx == mn else 0)
+    K = np.zeros((H, W), np.int16); R = 0
     if status == 0:                  # else an all-zero map: no foreground at any threshold, as in the reference
-        lt = lut[255]                # the maximum of a min-max normalised map is exactly 1.0, i.e. 255
-        d = np.zeros(T + 1, np.int64)
+        rng = np.float32(mx - mn); lt = lut[255]      # the maximum of a min-max normalised map is exactly 1.0, i.e. 255
         for y in range(H):
-            d[:] = 0; prev = 0
-            for x in range(W):       # float32 (cam - min) / range * 255, truncated: bit-exact with numpy
-                k = lt[int(np.float32(np.float32(cam[y, x] - mn) / rng) * np.float32(255.))]
-                K[y, x] = k
-                if k > prev: d[prev] += 1; d[k] -= 1          # a run starts here at the levels prev <= t < k
-                prev = k
-            c = 0
-            for t in range(T):
-                c += d[t]; off[y * T + t + 1] = c
-                if c:
-                    yhi[t] = y
-                    if ylo[t] < 0: ylo[t] = y
-        for i in range(H * T): off[i + 1] += off[i]
-    n = off[H * T]; s = np.empty(n, np.int32); e = np.empty(n, np.int32)
-    ps = off[:-1].copy(); pe = off[:-1].copy()
-    if n:
-        for y in range(H):
-            prev = 0; b = y * T
-            for x in range(W):
-                k = np.int64(K[y, x])
-                if k > prev:
-                    for t in range(b + prev, b + k): s[ps[t]] = x; ps[t] += 1
-                elif k < prev:
-                    for t in range(b + k, b + prev): e[pe[t]] = x - 1; pe[t] += 1
-                prev = k
-            for t in range(b, b + prev): e[pe[t]] = W - 1; pe[t] += 1
-    return status, off, s, e, ylo, yhi
+            for x in range(W): K[y, x] = lt[int(np.float32(np.float32(cam[y, x] - mn) / rng) * np.float32(255.))]
+            R += np.int64(K[y, 0])   # a run starts wherever K steps up, at each level it steps over
+            for x in range(1, W): R += max(np.int64(K[y, x]) - np.int64(K[y, x - 1]), 0)
+    return status, K, R
 
 @_jit(inline='always')
 def _find(par, p):
     while par[p] != p: par[p] = par[par[p]]; p = par[p]
     return p
-
-@_jit(inline='always')
-def _union(par, a, b):
-    "Link two sets under the smaller index (a region's root is its first run in raster order); (root, absorbed) or (-1, -1)"
-    a = _find(par, a); b = _find(par, b)
-    if a == b: return -1, -1
-    if b < a: a, b = b, a
-    par[b] = a
-    return a, b
-
-@_jit(inline='always')
-def _merge_box(bx, r, q):
-    "Grow box r (x0, y0, x1, y1 rows of `bx`) to cover box q"
-    bx[r, 0] = min(bx[r, 0], bx[q, 0]); bx[r, 1] = min(bx[r, 1], bx[q, 1])
-    bx[r, 2] = max(bx[r, 2], bx[q, 2]); bx[r, 3] = max(bx[r, 3], bx[q, 3])
 
 @_jit(inline='always')
 def _pair2(s0, e0, s1, e1):
@@ -350,89 +316,130 @@ def _box_iou(x0, y0, x1, y1, W, H, gt, gv):
 
 @_jit
 def _runs_image(cam, lut, T, gt, gv, multi):
-    "(status, (T,) best IoU per threshold) of one CAM: the reference evaluator's answer, computed from row runs"
+    "(status, (T,) best IoU per threshold) of one CAM: the reference evaluator's answer, in one sweep over the rows"
     H, W = cam.shape
-    status, off, s, e, ylo, yhi = _row_runs(cam, lut, T)
-    n = len(s)
-    beg = off[:-1].reshape(H, T).T.copy(); end = off[1:].reshape(H, T).T.copy()   # (T, H): a level's rows contiguous
-    par = np.empty(n, np.int32); a2 = np.zeros(n, np.int64); bx = np.empty((n, 4), np.int32)
-    gpar = np.empty(n, np.int32); glen = np.empty(n, np.int64); ga2 = np.empty(n, np.int64)
-    gout = np.empty(n, np.bool_); gbx = np.empty((n, 4), np.int32)
-    out = np.empty(T, np.float64); z = _box_iou(0, 0, -1, -1, W, H, gt, gv)   # no foreground: box [0,0,0,0]
-    for t in range(T):
-        y0 = ylo[t]; y1 = yhi[t]
-        if y0 < 0: out[t] = z; continue
-        gaps = False; nreg = 0
-        for y in range(y0, y1 + 1):           # regions: runs linked to the previous row's runs they touch (8-connected)
-            j = beg[t, y]; je = end[t, y]
-            gaps |= je - j > 1; nreg += je - j
-            for q in range(j, je):
-                par[q] = q; a2[q] = 0; bx[q, 0] = s[q]; bx[q, 1] = y; bx[q, 2] = e[q]; bx[q, 3] = y
-            if y == y0: continue
-            i = beg[t, y - 1]; ie = end[t, y - 1]
-            while i < ie and j < je:
-                if s[j] > e[i] + 1: i += 1
-                elif s[i] > e[j] + 1: j += 1
+    status, K, R = _levels(cam, lut)
+    # Nodes, numbered in raster order within each level: every run except one that is alone in its row under a run alone
+    # in the row above and touching it (that one only extends its region). Per node: level, flags (1: first run of its
+    # row, 2: last), union-find parent, and for a root its region's box and twice its contour area.
+    lev = np.empty(R, np.int16); fl = np.empty(R, np.uint8); par = np.empty(R, np.int32); a2 = np.empty(R, np.int64)
+    bx0 = np.empty(R, np.int32); by0 = np.empty(R, np.int32); bx1 = np.empty(R, np.int32); by1 = np.empty(R, np.int32)
+    # Gaps (the background between node i and the next run of its row is gap i): parent, pixels, twice their blocks'
+    # area, whether they reach the outside, box
+    gpar = np.empty(R, np.int32); glen = np.empty(R, np.int64); ga2 = np.empty(R, np.int64)
+    gout = np.empty(R, np.bool_); gbx = np.empty((R, 4), np.int32)
+    # This row's and the previous row's runs, slot-major (run j of level t at j*T + t): starts, ends, counts, first node
+    S = W // 2 + 1
+    cs = np.empty(S * T, np.int32); ce = np.empty(S * T, np.int32); cn_ = np.zeros(T, np.int32); cb = np.zeros(T, np.int32)
+    ps = np.empty(S * T, np.int32); pe = np.empty(S * T, np.int32); pn_ = np.zeros(T, np.int32); pb = np.zeros(T, np.int32)
+    nreg = np.zeros(T, np.int64); first = np.full(T, -1, np.int32); gaps = np.zeros(T, np.bool_)
+    pos = np.empty(W + 1, np.int32); nid = 0; pmax = 0
+    for y in range(H):
+        n = 0; k0 = 0                # the x where K changes (branch-free), then the runs starting and ending there
+        for x in range(W):
+            k = K[y, x]; pos[n] = x; n += k != k0; k0 = k
+        pos[n] = W; n += k0 != 0
+        rmax = 0; k0 = 0
+        for m in range(n):
+            x = pos[m]; k = K[y, x] if x < W else 0
+            if k > k0:
+                for t in range(k0, k): cs[cn_[t] * T + t] = x; cn_[t] += 1
+                rmax = max(rmax, k)
+            else:
+                for t in range(k, k0): ce[(cn_[t] - 1) * T + t] = x - 1
+            k0 = k
+        for t in range(max(rmax, pmax)):   # every level with runs in this row or the one above
+            cn = cn_[t]; pn = pn_[t]; p0 = pb[t]
+            if cn == 1 and pn == 1:        # alone under a run alone: extend that region, no node
+                sj = cs[t]; ej = ce[t]; si = ps[t]; ei = pe[t]
+                if sj <= ei + 1 and si <= ej + 1:
+                    r = _find(par, p0); cb[t] = r; a2[r] += _pair2(si, ei, sj, ej)
+                    bx0[r] = min(bx0[r], sj); bx1[r] = max(bx1[r], ej); by1[r] = y
+                    continue
+            c0 = nid; cb[t] = c0; nid += cn; nreg[t] += cn
+            if cn and first[t] < 0: first[t] = c0
+            for j in range(cn):
+                q = c0 + j; lev[q] = t; fl[q] = (j == 0) | ((j == cn - 1) << 1); par[q] = q; a2[q] = 0
+                bx0[q] = cs[j * T + t]; by0[q] = y; bx1[q] = ce[j * T + t]; by1[q] = y
+            i = 0; j = 0                   # regions: link the runs that touch the row above's (8-connected), merging sorted lists
+            while i < pn and j < cn:
+                si = ps[i * T + t]; ei = pe[i * T + t]; sj = cs[j * T + t]; ej = ce[j * T + t]
+                if sj > ei + 1: i += 1
+                elif si > ej + 1: j += 1
                 else:
-                    r, q = _union(par, i, j)
-                    d = _pair2(s[i], e[i], s[j], e[j])
-                    if r >= 0:
-                        nreg -= 1; a2[r] += a2[q] + d; _merge_box(bx, r, q)
-                    else: a2[_find(par, i)] += d
-                    if e[i] < e[j]: i += 1
+                    r = _find(par, p0 + i); q = _find(par, c0 + j); d = _pair2(si, ei, sj, ej)
+                    if r != q:             # the smaller node stays root: a region's root is its first run
+                        if q < r: r, q = q, r
+                        par[q] = r; nreg[t] -= 1; a2[r] += a2[q] + d
+                        bx0[r] = min(bx0[r], bx0[q]); by0[r] = min(by0[r], by0[q])
+                        bx1[r] = max(bx1[r], bx1[q]); by1[r] = max(by1[r], by1[q])
+                    else: a2[r] += d
+                    if ei < ej: i += 1
                     else: j += 1
-        if not multi and nreg == 1:
-            r = _find(par, beg[t, y0])
-            out[t] = _box_iou(bx[r, 0], bx[r, 1], bx[r, 2], bx[r, 3], W, H, gt, gv); continue
-        if gaps:   # background gaps between runs (gap i lies right of run i), 4-connected; holes never reach the outside
-            for y in range(y0, y1 + 1):
-                a = beg[t, y]; b = end[t, y]
-                for i in range(a, b - 1):
-                    g0 = e[i] + 1; g1 = s[i + 1] - 1
-                    gpar[i] = i; glen[i] = g1 - g0 + 1; ga2[i] = 0
-                    gbx[i, 0] = g0; gbx[i, 1] = y; gbx[i, 2] = g1; gbx[i, 3] = y
-                    o = y == y0 or y == y1
-                    for yy in (y - 1, y + 1):  # touching a neighbour row's background beyond its runs: outside
-                        if o: break
-                        c = beg[t, yy]; cb = end[t, yy]
-                        o = c == cb or g0 < s[c] or g1 > e[cb - 1]
-                    gout[i] = o
-            for y in range(y0, y1):
-                i = beg[t, y]; ie = end[t, y] - 1; j = beg[t, y + 1]; je = end[t, y + 1] - 1
-                while i < ie and j < je:
-                    a0 = e[i] + 1; a1 = s[i + 1] - 1; b0 = e[j] + 1; b1 = s[j + 1] - 1
+            if cn >= 2:                    # this row's gaps: outside if they reach past the row above's runs (or it has none)
+                gaps[t] = True
+                if pn: u0 = ps[t]; u1 = pe[(pn - 1) * T + t]
+                else: u0 = W; u1 = -1
+                for j in range(cn - 1):
+                    g = c0 + j; g0 = ce[j * T + t] + 1; g1 = cs[(j + 1) * T + t] - 1
+                    gpar[g] = g; glen[g] = g1 - g0 + 1; ga2[g] = 0
+                    gbx[g, 0] = g0; gbx[g, 1] = y; gbx[g, 2] = g1; gbx[g, 3] = y
+                    gout[g] = y == H - 1 or g0 < u0 or g1 > u1
+            if pn >= 2:                    # the row above's gaps: outside if they reach past this row's runs; 4-connect gaps
+                if cn: u0 = cs[t]; u1 = ce[(cn - 1) * T + t]
+                else: u0 = W; u1 = -1
+                for i in range(pn - 1):
+                    if pe[i * T + t] + 1 < u0 or ps[(i + 1) * T + t] - 1 > u1: gout[_find(gpar, p0 + i)] = True
+                i = 0; j = 0
+                while i < pn - 1 and j < cn - 1:
+                    a0 = pe[i * T + t] + 1; a1 = ps[(i + 1) * T + t] - 1; b0 = ce[j * T + t] + 1; b1 = cs[(j + 1) * T + t] - 1
                     if b0 > a1: i += 1
                     elif a0 > b1: j += 1
                     else:
-                        r, q = _union(gpar, i, j)
-                        d = _pair2(a0, a1, b0, b1)
-                        if r >= 0:
-                            ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]; _merge_box(gbx, r, q)
-                        else: ga2[_find(gpar, i)] += d
+                        r = _find(gpar, p0 + i); q = _find(gpar, c0 + j); d = _pair2(a0, a1, b0, b1)
+                        if r != q:
+                            if q < r: r, q = q, r
+                            gpar[q] = r; ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]
+                            gbx[r, 0] = min(gbx[r, 0], gbx[q, 0]); gbx[r, 1] = min(gbx[r, 1], gbx[q, 1])
+                            gbx[r, 2] = max(gbx[r, 2], gbx[q, 2]); gbx[r, 3] = max(gbx[r, 3], gbx[q, 3])
+                        else: ga2[r] += d
                         if a1 < b1: i += 1
                         else: j += 1
-        if multi:  # every outer contour's box, and every hole's (its contour runs one pixel outside it)
-            best = -1.
-            for y in range(y0, y1 + 1):
-                a = beg[t, y]; b = end[t, y]
-                for i in range(a, b):
-                    if par[i] == i: best = max(best, _box_iou(bx[i, 0], bx[i, 1], bx[i, 2], bx[i, 3], W, H, gt, gv))
-                    if i < b - 1 and gpar[i] == i and not gout[i]:
-                        best = max(best, _box_iou(gbx[i, 0] - 1, gbx[i, 1] - 1, gbx[i, 2] + 1, gbx[i, 3] + 1, W, H, gt, gv))
-            out[t] = best; continue
-        if gaps:   # contour area = own blocks + per hole (4|h| - blocks(h)) + the islands inside the hole, innermost first
-            for y in range(y1, y0 - 1, -1):
-                a = beg[t, y]; b = end[t, y]
-                for i in range(b - 1, a - 1, -1):
-                    if i < b - 1 and gpar[i] == i and not gout[i]: a2[_find(par, i)] += 4 * glen[i] - ga2[i]
-                    if par[i] == i and i > a:
-                        h = _find(gpar, i - 1)
-                        if not gout[h]: ga2[h] -= a2[i]
-        ba = -1; br = -1           # the largest area; on a tie the region whose first run comes last (OpenCV's order)
-        for y in range(y0, y1 + 1):
-            for i in range(beg[t, y], end[t, y]):
-                if par[i] == i and a2[i] >= ba: ba = a2[i]; br = i
-        out[t] = _box_iou(bx[br, 0], bx[br, 1], bx[br, 2], bx[br, 3], W, H, gt, gv)
+        cs, ps = ps, cs; ce, pe = pe, ce; cn_, pn_ = pn_, cn_; cb, pb = pb, cb
+        cn_[:max(rmax, pmax)] = 0; pmax = rmax
+    out = np.empty(T, np.float64); z = _box_iou(0, 0, -1, -1, W, H, gt, gv)   # no foreground: box [0,0,0,0]
+    hard = False
+    for t in range(T):
+        if first[t] < 0: out[t] = z
+        elif not multi and nreg[t] == 1:   # one region: its root is the level's first node
+            r = first[t]; out[t] = _box_iou(bx0[r], by0[r], bx1[r], by1[r], W, H, gt, gv)
+        else: hard = True
+    if not hard: return status, out
+    if multi:   # every outer contour's box, and every hole's (its contour runs one pixel outside it)
+        best = np.full(T, -1.)
+        for i in range(nid):
+            t = lev[i]
+            if par[i] == i: best[t] = max(best[t], _box_iou(bx0[i], by0[i], bx1[i], by1[i], W, H, gt, gv))
+            if not fl[i] & 2 and gpar[i] == i and not gout[i]:
+                best[t] = max(best[t], _box_iou(gbx[i, 0] - 1, gbx[i, 1] - 1, gbx[i, 2] + 1, gbx[i, 3] + 1, W, H, gt, gv))
+        for t in range(T):
+            if first[t] >= 0: out[t] = best[t]
+        return status, out
+    # contour area = own blocks + per hole (4|h| - blocks(h)) + the islands inside the hole: nodes in reverse raster order
+    # (within each level) add islands to holes and holes to regions, innermost first
+    for i in range(nid - 1, -1, -1):
+        t = lev[i]
+        if nreg[t] == 1 or not gaps[t]: continue
+        if not fl[i] & 2 and gpar[i] == i and not gout[i]: a2[_find(par, i)] += 4 * glen[i] - ga2[i]
+        if par[i] == i and not fl[i] & 1:
+            h = _find(gpar, i - 1)
+            if not gout[h]: ga2[h] -= a2[i]
+    ba = np.full(T, -1, np.int64); br = np.full(T, -1, np.int64)   # the largest area; on a tie the region found last
+    for i in range(nid):
+        t = lev[i]
+        if nreg[t] > 1 and par[i] == i and a2[i] >= ba[t]: ba[t] = a2[i]; br[t] = i
+    for t in range(T):
+        if br[t] >= 0: r = br[t]; out[t] = _box_iou(bx0[r], by0[r], bx1[r], by1[r], W, H, gt, gv)
     return status, out
 
 @_jit(parallel=True)
@@ -444,12 +451,12 @@ def _runs_batch(cams, lut, T, gt, gv, multi):
 def _runs_ious(cams, # (B,H,W) raw CAMs, any value range (float32 numpy array or CPU tensor)
                gt:torch.Tensor, gt_valid:torch.Tensor, taus, lut=None, multi_contour=False):
     "CPU fast path: ((B,T) float64 best IoU per image and threshold, (B,) status: 0 ok, 1 NaN or inf, 2 constant)"
+    if len(taus) > 32767: raise ValueError(f"cam_thresholds: at most 32767 thresholds on the CPU fast path, got {len(taus)}")
     cams = np.ascontiguousarray(torch.as_tensor(cams).detach().float().numpy())
     lut = _level_lut(taus) if lut is None else lut
-    st, ious = _runs_batch(cams, np.ascontiguousarray(lut.numpy(), dtype=np.int32), len(taus),
+    st, ious = _runs_batch(cams, np.ascontiguousarray(lut.numpy(), dtype=np.int16), len(taus),
                            np.ascontiguousarray(gt.double().numpy()), np.ascontiguousarray(gt_valid.numpy()), multi_contour)
     return torch.from_numpy(ious), st
-
 
 # %% ../nbs/02_metrics.ipynb #066c37fc
 def _as_padded_boxes(gt_boxes, n:int):
