@@ -464,9 +464,13 @@ def _as_padded_boxes(gt_boxes, n:int):
     if isinstance(gt_boxes, (torch.Tensor, np.ndarray)) and torch.as_tensor(gt_boxes).ndim == 3:
         gt = torch.as_tensor(gt_boxes).detach().float().cpu()
     else:
-        gl = [torch.as_tensor(np.asarray(b, dtype=np.float32)).reshape(-1, 4) if len(b) else torch.zeros(0, 4) for b in gt_boxes]
-        gt = torch.full((len(gl), max([len(b) for b in gl] + [1]), 4), -1.)
+        gl = [np.asarray(b.detach().cpu() if isinstance(b, torch.Tensor) else b, dtype=np.float32) for b in gt_boxes]
+        for i, b in enumerate(gl):
+            if b.size % 4: raise ValueError(f"gt_boxes: image {i}: boxes must be (n, 4) x0,y0,x1,y1, got shape {b.shape}")
+        gl = [b.reshape(-1, 4) for b in gl]
+        gt = np.full((len(gl), max([len(b) for b in gl] + [1]), 4), -1, np.float32)
         for i, b in enumerate(gl): gt[i, :len(b)] = b
+        gt = torch.from_numpy(gt)
     if len(gt) != n: raise ValueError(f"gt_boxes: got boxes for {len(gt)} images but {n} cams")
     if gt.shape[-1] != 4: raise ValueError(f"gt_boxes: boxes must be (n, 4) x0,y0,x1,y1, got {tuple(gt.shape)}")
     valid = ~(gt == -1).all(-1)
@@ -580,8 +584,7 @@ def box_accuracy(cams, # sequence of 2-D CAMs (arrays or tensors) at the evaluat
     acc = BoxAccumulator(iou_thresholds, cam_thresholds, multi_contour, method, **kwargs)
     for i in range(0, len(cams), bs):
         c = cams[i:i + bs]
-        shapes = {tuple(np.shape(x)) for x in c}
-        if len(shapes) == 1 and not isinstance(c, (torch.Tensor, np.ndarray)):
+        if not isinstance(c, (torch.Tensor, np.ndarray)) and len({tuple(np.shape(x)) for x in c}) == 1:
             c = torch.stack([torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x for x in c])
         acc.update(c, gt_boxes[i:i + bs])
     return acc.compute()
