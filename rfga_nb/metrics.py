@@ -295,6 +295,21 @@ def _find(par, p):
     return p
 
 @_jit(inline='always')
+def _union(par, a, b):
+    "Link two sets under the smaller node (a region's root is its first run in raster order); (root, absorbed) or (-1, -1)"
+    a = _find(par, a); b = _find(par, b)
+    if a == b: return -1, -1
+    if b < a: a, b = b, a
+    par[b] = a
+    return a, b
+
+@_jit(inline='always')
+def _merge_box(bx, r, q):
+    "Grow box r (x0, y0, x1, y1 rows of `bx`) to cover box q"
+    bx[r, 0] = min(bx[r, 0], bx[q, 0]); bx[r, 1] = min(bx[r, 1], bx[q, 1])
+    bx[r, 2] = max(bx[r, 2], bx[q, 2]); bx[r, 3] = max(bx[r, 3], bx[q, 3])
+
+@_jit(inline='always')
 def _pair2(s0, e0, s1, e1):
     "Twice the contour area the 2x2 blocks between run [s0,e0] and the next row's run [s1,e1] add (4 in: 2, 3 in: 1)"
     lo = max(s0, s1); hi = min(e0, e1)
@@ -323,7 +338,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
     # in the row above and touching it (that one only extends its region). Per node: level, flags (1: first run of its
     # row, 2: last), union-find parent, and for a root its region's box and twice its contour area.
     lev = np.empty(R, np.int16); fl = np.empty(R, np.uint8); par = np.empty(R, np.int32); a2 = np.empty(R, np.int64)
-    bx0 = np.empty(R, np.int32); by0 = np.empty(R, np.int32); bx1 = np.empty(R, np.int32); by1 = np.empty(R, np.int32)
+    bx = np.empty((R, 4), np.int32)
     # Gaps (the background between node i and the next run of its row is gap i): parent, pixels, twice their blocks'
     # area, whether they reach the outside, box
     gpar = np.empty(R, np.int32); glen = np.empty(R, np.int64); ga2 = np.empty(R, np.int64)
@@ -354,26 +369,22 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                 sj = cs[t]; ej = ce[t]; si = ps[t]; ei = pe[t]
                 if sj <= ei + 1 and si <= ej + 1:
                     r = _find(par, p0); cb[t] = r; a2[r] += _pair2(si, ei, sj, ej)
-                    bx0[r] = min(bx0[r], sj); bx1[r] = max(bx1[r], ej); by1[r] = y
+                    bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
                     continue
             c0 = nid; cb[t] = c0; nid += cn; nreg[t] += cn
             if cn and first[t] < 0: first[t] = c0
             for j in range(cn):
                 q = c0 + j; lev[q] = t; fl[q] = (j == 0) | ((j == cn - 1) << 1); par[q] = q; a2[q] = 0
-                bx0[q] = cs[j * T + t]; by0[q] = y; bx1[q] = ce[j * T + t]; by1[q] = y
+                bx[q, 0] = cs[j * T + t]; bx[q, 1] = y; bx[q, 2] = ce[j * T + t]; bx[q, 3] = y
             i = 0; j = 0                   # regions: link the runs that touch the row above's (8-connected), merging sorted lists
             while i < pn and j < cn:
                 si = ps[i * T + t]; ei = pe[i * T + t]; sj = cs[j * T + t]; ej = ce[j * T + t]
                 if sj > ei + 1: i += 1
                 elif si > ej + 1: j += 1
                 else:
-                    r = _find(par, p0 + i); q = _find(par, c0 + j); d = _pair2(si, ei, sj, ej)
-                    if r != q:             # the smaller node stays root: a region's root is its first run
-                        if q < r: r, q = q, r
-                        par[q] = r; nreg[t] -= 1; a2[r] += a2[q] + d
-                        bx0[r] = min(bx0[r], bx0[q]); by0[r] = min(by0[r], by0[q])
-                        bx1[r] = max(bx1[r], bx1[q]); by1[r] = max(by1[r], by1[q])
-                    else: a2[r] += d
+                    r, q = _union(par, p0 + i, c0 + j); d = _pair2(si, ei, sj, ej)
+                    if r >= 0: nreg[t] -= 1; a2[r] += a2[q] + d; _merge_box(bx, r, q)
+                    else: a2[_find(par, p0 + i)] += d
                     if ei < ej: i += 1
                     else: j += 1
             if cn >= 2:                    # this row's gaps: outside if they reach past the row above's runs (or it has none)
@@ -396,13 +407,9 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                     if b0 > a1: i += 1
                     elif a0 > b1: j += 1
                     else:
-                        r = _find(gpar, p0 + i); q = _find(gpar, c0 + j); d = _pair2(a0, a1, b0, b1)
-                        if r != q:
-                            if q < r: r, q = q, r
-                            gpar[q] = r; ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]
-                            gbx[r, 0] = min(gbx[r, 0], gbx[q, 0]); gbx[r, 1] = min(gbx[r, 1], gbx[q, 1])
-                            gbx[r, 2] = max(gbx[r, 2], gbx[q, 2]); gbx[r, 3] = max(gbx[r, 3], gbx[q, 3])
-                        else: ga2[r] += d
+                        r, q = _union(gpar, p0 + i, c0 + j); d = _pair2(a0, a1, b0, b1)
+                        if r >= 0: ga2[r] += ga2[q] + d; glen[r] += glen[q]; gout[r] |= gout[q]; _merge_box(gbx, r, q)
+                        else: ga2[_find(gpar, p0 + i)] += d
                         if a1 < b1: i += 1
                         else: j += 1
         cs, ps = ps, cs; ce, pe = pe, ce; cn_, pn_ = pn_, cn_; cb, pb = pb, cb
@@ -412,14 +419,14 @@ def _runs_image(cam, lut, T, gt, gv, multi):
     for t in range(T):
         if first[t] < 0: out[t] = z
         elif not multi and nreg[t] == 1:   # one region: its root is the level's first node
-            r = first[t]; out[t] = _box_iou(bx0[r], by0[r], bx1[r], by1[r], W, H, gt, gv)
+            r = first[t]; out[t] = _box_iou(bx[r, 0], bx[r, 1], bx[r, 2], bx[r, 3], W, H, gt, gv)
         else: hard = True
     if not hard: return status, out
     if multi:   # every outer contour's box, and every hole's (its contour runs one pixel outside it)
         best = np.full(T, -1.)
         for i in range(nid):
             t = lev[i]
-            if par[i] == i: best[t] = max(best[t], _box_iou(bx0[i], by0[i], bx1[i], by1[i], W, H, gt, gv))
+            if par[i] == i: best[t] = max(best[t], _box_iou(bx[i, 0], bx[i, 1], bx[i, 2], bx[i, 3], W, H, gt, gv))
             if not fl[i] & 2 and gpar[i] == i and not gout[i]:
                 best[t] = max(best[t], _box_iou(gbx[i, 0] - 1, gbx[i, 1] - 1, gbx[i, 2] + 1, gbx[i, 3] + 1, W, H, gt, gv))
         for t in range(T):
@@ -439,7 +446,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
         t = lev[i]
         if nreg[t] > 1 and par[i] == i and a2[i] >= ba[t]: ba[t] = a2[i]; br[t] = i
     for t in range(T):
-        if br[t] >= 0: r = br[t]; out[t] = _box_iou(bx0[r], by0[r], bx1[r], by1[r], W, H, gt, gv)
+        if br[t] >= 0: r = br[t]; out[t] = _box_iou(bx[r, 0], bx[r, 1], bx[r, 2], bx[r, 3], W, H, gt, gv)
     return status, out
 
 @_jit(parallel=True)
