@@ -334,9 +334,10 @@ def _runs_image(cam, lut, T, gt, gv, multi):
     "(status, (T,) best IoU per threshold) of one CAM: the reference evaluator's answer, in one sweep over the rows"
     H, W = cam.shape
     status, K, R = _levels(cam, lut)
-    # Nodes, numbered in raster order within each level: every run except one that is alone in its row under a run alone
-    # in the row above and touching it (that one only extends its region). Per node: level, flags (1: first run of its
-    # row, 2: last), union-find parent, and for a root its region's box and twice its contour area.
+    # Nodes, numbered in raster order within each level: every run except those of a row whose runs continue the row
+    # above's one to one (each touches the run above it and no other); those only extend their regions, and the gaps
+    # between them extend the gaps above. Per node: level, flags (1: first run of its row, 2: last), union-find parent,
+    # and for a root its region's box and twice its contour area.
     lev = np.empty(R, np.int16); fl = np.empty(R, np.uint8); par = np.empty(R, np.int32); a2 = np.empty(R, np.int64)
     bx = np.empty((R, 4), np.int32)
     # Gaps (the background between node i and the next run of its row is gap i): parent, pixels, twice their blocks'
@@ -370,6 +371,24 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                 if sj <= ei + 1 and si <= ej + 1:
                     r = _find(par, p0); cb[t] = r; a2[r] += _pair2(si, ei, sj, ej)
                     bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
+                    continue
+            elif cn == pn and cn:          # runs paired one to one with the row above's: regions and gaps continue, no node
+                ok = True
+                for j in range(cn):
+                    sj = cs[j * T + t]; ej = ce[j * T + t]; si = ps[j * T + t]; ei = pe[j * T + t]
+                    if sj > ei + 1 or si > ej + 1: ok = False; break
+                    if j + 1 < cn and (ej + 1 >= ps[(j + 1) * T + t] or ei + 1 >= cs[(j + 1) * T + t]): ok = False; break
+                if ok:
+                    cb[t] = p0
+                    for j in range(cn):
+                        sj = cs[j * T + t]; ej = ce[j * T + t]; si = ps[j * T + t]; ei = pe[j * T + t]
+                        r = _find(par, p0 + j); a2[r] += _pair2(si, ei, sj, ej)
+                        bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
+                    for j in range(cn - 1):
+                        b0 = ce[j * T + t] + 1; b1 = cs[(j + 1) * T + t] - 1; a0 = pe[j * T + t] + 1; a1 = ps[(j + 1) * T + t] - 1
+                        r = _find(gpar, p0 + j); ga2[r] += _pair2(a0, a1, b0, b1); glen[r] += b1 - b0 + 1
+                        gbx[r, 0] = min(gbx[r, 0], b0); gbx[r, 2] = max(gbx[r, 2], b1); gbx[r, 3] = y
+                        if y == H - 1: gout[r] = True
                     continue
             c0 = nid; cb[t] = c0; nid += cn; nreg[t] += cn
             if cn and first[t] < 0: first[t] = c0
