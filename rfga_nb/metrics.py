@@ -270,7 +270,7 @@ _jit = partial(numba.njit, cache=__name__ != '__main__')   # cache compiled code
 def _levels(cam, lut):
     """Normalise and quantise one CAM exactly as the reference does (float32 `(cam - min) / (max - min) * 255`, truncated)
     and count the thresholds each pixel passes: (status: 0 ok, 1 NaN/inf, 2 constant; K (H,W), foreground at the levels
-    t < K; R, the number of runs over all rows and levels)"""
+    t < K, with a zero column after the last so that every row's runs end; R, the number of runs over all rows and levels)"""
     H, W = cam.shape
     b = cam.reshape(-1).view(np.int32)     # float32 bits with the negatives' magnitude bits flipped sort like the floats,
     lo = np.int32(0x7fffffff); hi = np.int32(-0x80000000); bad = 0     # so min and max run as integer (SIMD) compares
@@ -280,7 +280,7 @@ def _levels(cam, lut):
     m = np.empty(2, np.int32); m[0] = lo ^ ((lo >> 31) & 0x7fffffff); m[1] = hi ^ ((hi >> 31) & 0x7fffffff)
     mn = m.view(np.float32)[0]; mx = m.view(np.float32)[1]
     status = 1 if bad else (2 if mx == mn else 0)
-    K = np.zeros((H, W), np.int16); R = 0
+    K = np.zeros((H, W + 1), np.int16); R = 0
     if status == 0:                  # else an all-zero map: no foreground at any threshold, as in the reference
         rng = np.float32(mx - mn); lt = lut[255]      # the maximum of a min-max normalised map is exactly 1.0, i.e. 255
         for y in range(H):
@@ -344,30 +344,27 @@ def _runs_image(cam, lut, T, gt, gv, multi):
     # area, whether they reach the outside, box
     gpar = np.empty(R, np.int32); glen = np.empty(R, np.int64); ga2 = np.empty(R, np.int64)
     gout = np.empty(R, np.bool_); gbx = np.empty((R, 4), np.int32)
-    # This row's and the previous row's runs, slot-major (run j of level t at j*T + t): starts, ends, counts, first node
+    # This row's and the previous row's runs, slot-major (run j of level t at j*T + t): starts (row 0) and ends (row 1),
+    # counts per level, first node per level
     S = W // 2 + 1
-    cs = np.empty(S * T, np.int32); ce = np.empty(S * T, np.int32); cn_ = np.zeros(T, np.int32); cb = np.zeros(T, np.int32)
-    ps = np.empty(S * T, np.int32); pe = np.empty(S * T, np.int32); pn_ = np.zeros(T, np.int32); pb = np.zeros(T, np.int32)
+    cse = np.empty((2, S * T), np.int32); cn_ = np.zeros(T, np.int32); cb = np.zeros(T, np.int32)
+    pse = np.empty((2, S * T), np.int32); pn_ = np.zeros(T, np.int32); pb = np.zeros(T, np.int32)
     nreg = np.zeros(T, np.int64); first = np.full(T, -1, np.int32); gaps = np.zeros(T, np.bool_)
-    pos = np.empty(W + 1, np.int32); nid = 0; pmax = 0
+    pos = np.empty(W + 1, np.int32); kv = np.empty(W + 1, np.int16); nid = 0; pmax = 0
     for y in range(H):
-        n = 0; k0 = 0                # the x where K changes (branch-free), then the runs starting and ending there
-        for x in range(W):
-            k = K[y, x]; pos[n] = x; n += k != k0; k0 = k
-        pos[n] = W; n += k0 != 0
+        n = 0; k0 = 0                # the x where K changes and its new value, then the runs starting (up) or ending
+        for x in range(W + 1):       # (down) there, both branch-free
+            k = K[y, x]; pos[n] = x; kv[n] = k; n += k != k0; k0 = k
         rmax = 0; k0 = 0
         for m in range(n):
-            x = pos[m]; k = K[y, x] if x < W else 0
-            if k > k0:
-                for t in range(k0, k): cs[cn_[t] * T + t] = x; cn_[t] += 1
-                rmax = max(rmax, k)
-            else:
-                for t in range(k, k0): ce[(cn_[t] - 1) * T + t] = x - 1
-            k0 = k
+            x = pos[m]; k = kv[m]; up = k > k0; e = 1 - up
+            for t in range(min(k, k0), max(k, k0)):
+                c = cn_[t]; cse[e, (c - e) * T + t] = x - e; cn_[t] = c + up
+            rmax = max(rmax, k); k0 = k
         for t in range(max(rmax, pmax)):   # every level with runs in this row or the one above
             cn = cn_[t]; pn = pn_[t]; p0 = pb[t]
             if cn == 1 and pn == 1:        # alone under a run alone: extend that region, no node
-                sj = cs[t]; ej = ce[t]; si = ps[t]; ei = pe[t]
+                sj = cse[0, t]; ej = cse[1, t]; si = pse[0, t]; ei = pse[1, t]
                 if sj <= ei + 1 and si <= ej + 1:
                     r = _find(par, p0); cb[t] = r; a2[r] += _pair2(si, ei, sj, ej)
                     bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
@@ -375,17 +372,19 @@ def _runs_image(cam, lut, T, gt, gv, multi):
             elif cn == pn and cn:          # runs paired one to one with the row above's: regions and gaps continue, no node
                 ok = True
                 for j in range(cn):
-                    sj = cs[j * T + t]; ej = ce[j * T + t]; si = ps[j * T + t]; ei = pe[j * T + t]
+                    sj = cse[0, j * T + t]; ej = cse[1, j * T + t]; si = pse[0, j * T + t]; ei = pse[1, j * T + t]
                     if sj > ei + 1 or si > ej + 1: ok = False; break
-                    if j + 1 < cn and (ej + 1 >= ps[(j + 1) * T + t] or ei + 1 >= cs[(j + 1) * T + t]): ok = False; break
+                    if j + 1 < cn and (ej + 1 >= pse[0, (j + 1) * T + t] or ei + 1 >= cse[0, (j + 1) * T + t]):
+                        ok = False; break
                 if ok:
                     cb[t] = p0
                     for j in range(cn):
-                        sj = cs[j * T + t]; ej = ce[j * T + t]; si = ps[j * T + t]; ei = pe[j * T + t]
+                        sj = cse[0, j * T + t]; ej = cse[1, j * T + t]; si = pse[0, j * T + t]; ei = pse[1, j * T + t]
                         r = _find(par, p0 + j); a2[r] += _pair2(si, ei, sj, ej)
                         bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
                     for j in range(cn - 1):
-                        b0 = ce[j * T + t] + 1; b1 = cs[(j + 1) * T + t] - 1; a0 = pe[j * T + t] + 1; a1 = ps[(j + 1) * T + t] - 1
+                        b0 = cse[1, j * T + t] + 1; b1 = cse[0, (j + 1) * T + t] - 1
+                        a0 = pse[1, j * T + t] + 1; a1 = pse[0, (j + 1) * T + t] - 1
                         r = _find(gpar, p0 + j); ga2[r] += _pair2(a0, a1, b0, b1); glen[r] += b1 - b0 + 1
                         gbx[r, 0] = min(gbx[r, 0], b0); gbx[r, 2] = max(gbx[r, 2], b1); gbx[r, 3] = y
                         if y == H - 1: gout[r] = True
@@ -394,10 +393,10 @@ def _runs_image(cam, lut, T, gt, gv, multi):
             if cn and first[t] < 0: first[t] = c0
             for j in range(cn):
                 q = c0 + j; lev[q] = t; fl[q] = (j == 0) | ((j == cn - 1) << 1); par[q] = q; a2[q] = 0
-                bx[q, 0] = cs[j * T + t]; bx[q, 1] = y; bx[q, 2] = ce[j * T + t]; bx[q, 3] = y
+                bx[q, 0] = cse[0, j * T + t]; bx[q, 1] = y; bx[q, 2] = cse[1, j * T + t]; bx[q, 3] = y
             i = 0; j = 0                   # regions: link the runs that touch the row above's (8-connected), merging sorted lists
             while i < pn and j < cn:
-                si = ps[i * T + t]; ei = pe[i * T + t]; sj = cs[j * T + t]; ej = ce[j * T + t]
+                si = pse[0, i * T + t]; ei = pse[1, i * T + t]; sj = cse[0, j * T + t]; ej = cse[1, j * T + t]
                 if sj > ei + 1: i += 1
                 elif si > ej + 1: j += 1
                 else:
@@ -408,21 +407,22 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                     else: j += 1
             if cn >= 2:                    # this row's gaps: outside if they reach past the row above's runs (or it has none)
                 gaps[t] = True
-                if pn: u0 = ps[t]; u1 = pe[(pn - 1) * T + t]
+                if pn: u0 = pse[0, t]; u1 = pse[1, (pn - 1) * T + t]
                 else: u0 = W; u1 = -1
                 for j in range(cn - 1):
-                    g = c0 + j; g0 = ce[j * T + t] + 1; g1 = cs[(j + 1) * T + t] - 1
+                    g = c0 + j; g0 = cse[1, j * T + t] + 1; g1 = cse[0, (j + 1) * T + t] - 1
                     gpar[g] = g; glen[g] = g1 - g0 + 1; ga2[g] = 0
                     gbx[g, 0] = g0; gbx[g, 1] = y; gbx[g, 2] = g1; gbx[g, 3] = y
                     gout[g] = y == H - 1 or g0 < u0 or g1 > u1
             if pn >= 2:                    # the row above's gaps: outside if they reach past this row's runs; 4-connect gaps
-                if cn: u0 = cs[t]; u1 = ce[(cn - 1) * T + t]
+                if cn: u0 = cse[0, t]; u1 = cse[1, (cn - 1) * T + t]
                 else: u0 = W; u1 = -1
                 for i in range(pn - 1):
-                    if pe[i * T + t] + 1 < u0 or ps[(i + 1) * T + t] - 1 > u1: gout[_find(gpar, p0 + i)] = True
+                    if pse[1, i * T + t] + 1 < u0 or pse[0, (i + 1) * T + t] - 1 > u1: gout[_find(gpar, p0 + i)] = True
                 i = 0; j = 0
                 while i < pn - 1 and j < cn - 1:
-                    a0 = pe[i * T + t] + 1; a1 = ps[(i + 1) * T + t] - 1; b0 = ce[j * T + t] + 1; b1 = cs[(j + 1) * T + t] - 1
+                    a0 = pse[1, i * T + t] + 1; a1 = pse[0, (i + 1) * T + t] - 1
+                    b0 = cse[1, j * T + t] + 1; b1 = cse[0, (j + 1) * T + t] - 1
                     if b0 > a1: i += 1
                     elif a0 > b1: j += 1
                     else:
@@ -431,7 +431,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                         else: ga2[_find(gpar, p0 + i)] += d
                         if a1 < b1: i += 1
                         else: j += 1
-        cs, ps = ps, cs; ce, pe = pe, ce; cn_, pn_ = pn_, cn_; cb, pb = pb, cb
+        cse, pse = pse, cse; cn_, pn_ = pn_, cn_; cb, pb = pb, cb
         cn_[:max(rmax, pmax)] = 0; pmax = rmax
     out = np.empty(T, np.float64); z = _box_iou(0, 0, -1, -1, W, H, gt, gv)   # no foreground: box [0,0,0,0]
     hard = False
