@@ -316,6 +316,13 @@ def _pair2(s0, e0, s1, e1):
     if lo > hi: return 0
     return 2 * (hi - lo) + (s0 != s1) + (e0 != e1)
 
+@_jit(inline='always')
+def _grow(par, a2, bx, p, s0, e0, s1, e1, y):
+    "Grow the set of node p (a region, or a hole with the gaps' ends) by run [s1,e1] of row y, under [s0,e0]; its root"
+    r = _find(par, p); a2[r] += _pair2(s0, e0, s1, e1)
+    bx[r, 0] = min(bx[r, 0], s1); bx[r, 2] = max(bx[r, 2], e1); bx[r, 3] = y
+    return r
+
 @_jit
 def _box_iou(x0, y0, x1, y1, W, H, gt, gv):
     "Best inclusive IoU of the tight box (x0,y0,x1,y1) turned into the reference's box, against the valid `gt` rows"
@@ -366,9 +373,7 @@ def _runs_image(cam, lut, T, gt, gv, multi):
             if cn == 1 and pn == 1:        # alone under a run alone: extend that region, no node
                 sj = cse[0, t]; ej = cse[1, t]; si = pse[0, t]; ei = pse[1, t]
                 if sj <= ei + 1 and si <= ej + 1:
-                    r = _find(par, p0); cb[t] = r; a2[r] += _pair2(si, ei, sj, ej)
-                    bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
-                    continue
+                    cb[t] = _grow(par, a2, bx, p0, si, ei, sj, ej, y); continue
             elif cn == pn and cn:          # runs paired one to one with the row above's: regions and gaps continue, no node
                 ok = True
                 for j in range(cn):
@@ -379,14 +384,11 @@ def _runs_image(cam, lut, T, gt, gv, multi):
                 if ok:
                     cb[t] = p0
                     for j in range(cn):
-                        sj = cse[0, j * T + t]; ej = cse[1, j * T + t]; si = pse[0, j * T + t]; ei = pse[1, j * T + t]
-                        r = _find(par, p0 + j); a2[r] += _pair2(si, ei, sj, ej)
-                        bx[r, 0] = min(bx[r, 0], sj); bx[r, 2] = max(bx[r, 2], ej); bx[r, 3] = y
+                        u = j * T + t; _grow(par, a2, bx, p0 + j, pse[0, u], pse[1, u], cse[0, u], cse[1, u], y)
                     for j in range(cn - 1):
                         b0 = cse[1, j * T + t] + 1; b1 = cse[0, (j + 1) * T + t] - 1
                         a0 = pse[1, j * T + t] + 1; a1 = pse[0, (j + 1) * T + t] - 1
-                        r = _find(gpar, p0 + j); ga2[r] += _pair2(a0, a1, b0, b1); glen[r] += b1 - b0 + 1
-                        gbx[r, 0] = min(gbx[r, 0], b0); gbx[r, 2] = max(gbx[r, 2], b1); gbx[r, 3] = y
+                        r = _grow(gpar, ga2, gbx, p0 + j, a0, a1, b0, b1, y); glen[r] += b1 - b0 + 1
                         if y == H - 1: gout[r] = True
                     continue
             c0 = nid; cb[t] = c0; nid += cn; nreg[t] += cn
