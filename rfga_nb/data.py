@@ -19,11 +19,11 @@ from fastai.vision.core import imagenet_stats
 import rfga_nb
 
 # %% auto #0
-__all__ = ['SPLITS', 'LOADERS', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError', 'load_image', 'image_size',
-           'load_items', 'make_fake_dataset', 'draw_bird', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm',
-           'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader',
-           'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive',
-           'extract_archive', 'download_dataset', 'make_fake_archives']
+__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SYNTHETIC', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError',
+           'load_image', 'image_size', 'load_items', 'make_fake_dataset', 'draw_bird', 'draw_whole', 'train_size',
+           'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes',
+           'normalize', 'denormalize', 'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError',
+           'file_md5', 'verify_archive', 'fetch_archive', 'extract_archive', 'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -384,6 +384,52 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     ys, xs = np.nonzero(body | head)
     return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
 
+# %% ../nbs/03_data.ipynb #cf7b0d28
+WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
+
+def _texture(kind:str, S:int, rng:np.random.Generator, scale:float=1.) -> np.ndarray:
+    "A binary (S,S) texture of `kind` with a random angle, period (4.5-7 px times `scale`) and phase"
+    yy, xx = np.mgrid[:S, :S].astype(np.float32)
+    phi, p = rng.uniform(0, np.pi), rng.uniform(4.5, 7) * scale
+    u = (xx * np.cos(phi) + yy * np.sin(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
+    v = (-xx * np.sin(phi) + yy * np.cos(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
+    if kind == 'stripes': return np.sin(u) > 0
+    if kind == 'checks': return np.sin(u) * np.sin(v) > 0
+    if kind == 'dots': return np.cos(u) + np.cos(v) > 1
+    if kind == 'grid': return (np.cos(u) > .6) | (np.cos(v) > .6)
+    raise ValueError(f'unknown texture {kind!r}: choose from {WHOLE_TEXTURES}')
+
+def draw_whole(rng:np.random.Generator, # random generator that decides everything but the class
+               size:int=64, # image side in pixels
+               label:int=0, # class: the kind of texture, `WHOLE_TEXTURES[label]`
+              ):
+    "One whole-object WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: the texture of every part is the class"
+    S, sc = size, size / 64
+    blot = cv2.resize(rng.normal(0, 1, (6, 6)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC)
+    img = rng.uniform(70, 190) + rng.uniform(-25, 25, 3) + 30 * blot[..., None]  # (S,S,3) float
+    for _ in range(int(rng.integers(6, 14))):  # clutter: discs of random colour and size
+        c = (int(rng.integers(0, S)), int(rng.integers(0, S)))
+        cv2.circle(img, c, int(round(rng.uniform(1.5, 5) * sc)), rng.uniform(30, 230, 3).tolist(), -1)
+    mask = np.zeros((S, S), np.uint8)
+    a = rng.uniform(.16, .32) * S; b = a * rng.uniform(.5, 1.)
+    cx, cy = rng.uniform(a + 2, S - a - 3), rng.uniform(a + 2, S - a - 3)
+    th = rng.uniform(0, np.pi)
+    if rng.random() < .5: cv2.ellipse(mask, (round(cx), round(cy)), (round(a), round(b)), float(np.degrees(th)), 0, 360, 1, -1)
+    else:  # a convex-ish polygon of 5-8 corners on the same ellipse
+        n = int(rng.integers(5, 9)); ang = (np.arange(n) + rng.uniform(-.3, .3, n)) * 2 * np.pi / n
+        x, y = a * rng.uniform(.75, 1, n) * np.cos(ang), b * rng.uniform(.75, 1, n) * np.sin(ang)
+        pts = np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], 1)
+        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+    pat = _texture(WHOLE_TEXTURES[label], S, rng, sc)
+    h = rng.uniform(0, 1)
+    dark = np.array(colorsys.hsv_to_rgb(h, rng.uniform(.2, .8), rng.uniform(.15, .45))) * 255
+    light = np.array(colorsys.hsv_to_rgb((h + rng.uniform(-.25, .25)) % 1, rng.uniform(.1, .6), rng.uniform(.7, 1.))) * 255
+    m = mask > 0
+    img[m] = np.where(pat[..., None], light, dark)[m]
+    img = img + rng.normal(0, 8, (S, S, 3))
+    ys, xs = np.nonzero(m)
+    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+
 # %% ../nbs/03_data.ipynb #e2deb6c2
 def train_size(size:int, resize:int|None=None) -> int:
     "The train-time resize for crop `size`: the paper's 600 for 448, the same ratio otherwise"
@@ -452,28 +498,35 @@ class WSOLDataset(torch.utils.data.Dataset):
         return x, label, boxes.astype(np.float32)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
+SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole'}  # dataset name -> kind of `SyntheticWSOL`
+
 class SyntheticWSOL(WSOLDataset):
-    "The synthetic bird set: image `i` of a split is drawn on the fly from `(seed, split, i)`; class = head hue"
+    "A synthetic set drawn on the fly from `(seed, split, i)`: 'birds' (class = head hue) or 'whole' (class = texture)"
     def __init__(self, n:int=1000, # number of images
                  img_size:int=64, # side of the generated images
-                 n_classes:int=4, # number of classes (head hues), at most 12
+                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures for 'whole'
                  seed:int=0, # images depend only on (seed, split, index)
                  split:str='train', # 'train' and 'valid' draw disjoint streams
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float=0., # see `draw_bird`: 0 = only the head tells the class
+                 body_hint:float=0., # birds: see `draw_bird` (0 = only the head tells the class)
+                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
                 ):
-        if not 2 <= n_classes <= 12: raise ValueError(f'n_classes must be in 2..12, got {n_classes}')
+        if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
+        hi = 12 if kind == 'birds' else len(WHOLE_TEXTURES)
+        if not 2 <= n_classes <= hi: raise ValueError(f'n_classes must be in 2..{hi} for {kind!r}, got {n_classes}')
+        if kind == 'whole' and body_hint: raise ValueError("body_hint is an option of the 'birds' set only")
         names = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
-        vocab = [f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)]
+        vocab = ([f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)] if kind == 'birds'
+                 else WHOLE_TEXTURES[:n_classes])
         super().__init__(range(n), vocab, size or img_size, split == 'train' if train is None else train, resize)
         self.n, self.img_size, self.n_classes, self.seed, self.split, self.body_hint = n, img_size, n_classes, seed, split, body_hint
-        self._stream = {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
+        self.kind, self._stream = kind, {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
     def get(self, i):
-        label = i % self.n_classes
-        img, box = draw_bird(np.random.default_rng([self.seed, self._stream, i]), self.img_size, label, self.n_classes,
-                             self.body_hint)
+        label, rng = i % self.n_classes, np.random.default_rng([self.seed, self._stream, i])
+        if self.kind == 'whole': img, box = draw_whole(rng, self.img_size, label)
+        else: img, box = draw_bird(rng, self.img_size, label, self.n_classes, self.body_hint)
         return Image.fromarray(img), label, box[None]
 
 # %% ../nbs/03_data.ipynb #c1666871
@@ -516,7 +569,7 @@ def _subset(items, n, seed):
     idx = sorted(np.random.default_rng(seed).choice(len(items), n, replace=False))
     return Items([items[i] for i in idx], items.vocab)
 
-def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
+def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cub', 'aircraft' or 'dogs'
              path=None, # extracted dataset folder (default `data_root()/name`); unused for 'synthetic'
              size:int|None=None, # network input side: 448 for the real sets, 64 for 'synthetic' by default
              bs:int=20, # batch size (the paper's 20)
@@ -535,9 +588,9 @@ def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
              **synth_kw, # synthetic only: more `SyntheticWSOL` arguments (e.g. `body_hint`)
             ) -> DataLoaders:
     "fastai DataLoaders for WSOL: batches `(x, y, boxes)`, paper transforms, `dls.c`, `dls.vocab`, `dls.n_inp == 1`"
-    if name == 'synthetic':
+    if name in SYNTHETIC:
         size = size or 64
-        kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, **synth_kw)
+        kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, kind=SYNTHETIC[name], **synth_kw)
         train_ds = SyntheticWSOL(n_train or 1000, split='train', resize=resize, **kw)
         valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
     elif name in LOADERS:
@@ -548,8 +601,8 @@ def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
         va = _subset(load_items(name, path, valid_split, skip_bad), n_valid, seed + 1)
         train_ds = WSOLDataset(tr, tr.vocab, size, train=True, resize=resize, skip_bad=skip_bad)
         valid_ds = WSOLDataset(va, va.vocab, size, train=False, skip_bad=skip_bad)
-    else: raise ValueError(f"unknown dataset {name!r}: choose from ['synthetic', 'cub', 'aircraft', 'dogs']")
-    if synth_kw and name != 'synthetic': raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
+    else: raise ValueError(f"unknown dataset {name!r}: choose from {[*SYNTHETIC, *LOADERS]}")
+    if synth_kw and name not in SYNTHETIC: raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
     if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else 0
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)

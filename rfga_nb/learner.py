@@ -18,14 +18,14 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
 from .metrics import wsol_metrics, BoxAccumulator, resize_cams, box_accuracy
-from .data import wsol_dls
+from .data import wsol_dls, Item, resize_boxes
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'rng_state', 'set_rng_state', 'Checkpoint', 'read_checkpoint', 'load_checkpoint', 'opt_func', 'recipe_dls',
-           'wsol_learner']
+           'mean_train_box', 'fixed_box_baseline', 'rng_state', 'set_rng_state', 'Checkpoint', 'read_checkpoint',
+           'load_checkpoint', 'opt_func', 'recipe_dls', 'wsol_learner']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
@@ -116,6 +116,32 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
     return dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+
+# %% ../nbs/06_learner.ipynb #b4a79067
+def mean_train_box(ds, # a `WSOLDataset` (e.g. `dls.train.dataset`)
+                   n:int|None=1000, # use at most `n` images, evenly spaced (None: all)
+                  ) -> np.ndarray:
+    "The mean first ground-truth box of `ds`'s images, in the pixels of the `ds.size` network input (test transform)."
+    idx = range(len(ds)) if n is None or n >= len(ds) else np.linspace(0, len(ds) - 1, n).round().astype(int)
+    boxes = []
+    for i in idx:
+        it = ds.items[i]
+        if isinstance(it, Item): b, sz = it.boxes, it.size   # files: the size is known without opening the image
+        else: img, _, b = ds.get(i); sz = img.size           # synthetic: draw it
+        boxes.append(resize_boxes(b, sz, (ds.size, ds.size))[:1])
+    return np.concatenate(boxes).mean(0)
+
+def fixed_box_baseline(dls, # DataLoaders of `wsol_dls`: the box comes from `dls.train`, the score from `dls.valid`
+                       n_train:int|None=1000, # training images to average (None: all)
+                       **kwargs) -> dict: # passed to `BoxAccumulator`
+    "MaxBoxAcc and mIoU of one box for every image (the mean training box), scored like a CAM that is 1 inside it."
+    box = mean_train_box(dls.train.dataset, n_train)
+    S = dls.valid.dataset.size
+    x0, y0, x1, y1 = np.round(box).astype(int)
+    cam = torch.zeros(S, S); cam[y0:y1 + 1, x0:x1 + 1] = 1
+    acc = BoxAccumulator(**kwargs)
+    for _, y, boxes in dls.valid: acc.update(cam.expand(len(y), S, S), boxes)
+    return dict(acc.compute(), box=np.array([x0, y0, x1, y1], np.float32), top1=float('nan'))
 
 # %% ../nbs/06_learner.ipynb #2aef4a7f
 def rng_state(dls=None) -> dict:
@@ -234,13 +260,14 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                  **kwargs) -> Learner: # recipe overrides: epochs, lr, lr_mult, step_size, gamma, mom, wd
     "A fastai `Learner` that trains `method` on `dls` with the paper's recipe (or the short CPU one)."
     r = get_recipe(recipe, arch=arch, pretrained=pretrained, **kwargs)
-    if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **(model_kw or {}))
+    model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
+    if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
     cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(eval_every)] + \
           (device_cbs() if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
                     lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics else None, cbs=cbs)
     learn.recipe = r
-    learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw or {},
+    learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw,
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
     return learn
 
