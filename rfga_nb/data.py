@@ -20,10 +20,10 @@ import rfga_nb
 
 # %% auto #0
 __all__ = ['SPLITS', 'LOADERS', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError', 'load_image', 'image_size',
-           'load_items', 'make_fake_dataset', 'draw_bird', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm',
-           'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader',
-           'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive',
-           'extract_archive', 'download_dataset', 'make_fake_archives']
+           'BadAnnotationError', 'check_item', 'load_items', 'make_fake_dataset', 'draw_bird', 'train_size',
+           'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes',
+           'normalize', 'denormalize', 'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError',
+           'file_md5', 'verify_archive', 'fetch_archive', 'extract_archive', 'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -73,6 +73,60 @@ def image_size(path) -> tuple:
     try:
         with Image.open(path) as im: return im.size
     except Exception as e: raise BadImageError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
+
+# %% ../nbs/03_data.ipynb #f483b491
+class BadAnnotationError(ValueError):
+    "An annotation that does not fit its image or the class list; the message names the file and line"
+
+def _where_each(box_where, where, n):
+    return list(box_where) if isinstance(box_where, (list, tuple)) else [box_where or where] * n
+
+def check_item(path, # the image file
+               label, # 0-based class index, or (with `classes`) the class as the annotation writes it
+               boxes, # (n,4) boxes as numbers or strings; n may be 0 (no box)
+               vocab, # the dataset's class names
+               where:str, # where the image is listed, e.g. 'images.txt line 3': every error names it
+               label_where:str|None=None, # where the label is written (default `where`)
+               box_where=None, # where the boxes are written: one str, or one per box (default `where`)
+               classes:dict|None=None, # annotation key -> 0-based class (CUB's ids, Aircraft's variants, a CSV's names)
+               crop_bottom:int=0, # rows cut off the bottom when the image is loaded (Aircraft's banner)
+               xywh:bool=False, # boxes written as x, y, w, h (CUB) instead of x0, y0, x1, y1
+              ) -> Item:
+    "An `Item` with a known class, an image that exists and boxes that overlap it (clamped to it); else an error naming `where`"
+    path, lw = Path(path), label_where or where
+    if classes is not None:
+        if label not in classes:
+            raise BadAnnotationError(f"{lw}: unknown class {label!r} for image {path.name} "
+                                     f"(the class list has {len(classes)}: {', '.join(map(repr, list(classes)[:5]))}{', ...' if len(classes) > 5 else ''})")
+        label = classes[label]
+    if not isinstance(label, (int, np.integer)) or not 0 <= label < len(vocab):
+        raise BadAnnotationError(f"{lw}: class {label!r} of image {path.name} is not one of the {len(vocab)} classes")
+    try: W, H = image_size(path)
+    except (FileNotFoundError, BadImageError) as e: raise type(e)(f"{where}: {e}") from e
+    size, out = (W, H - crop_bottom), []
+    for b, bw in zip(boxes, _where_each(box_where, where, len(boxes))):
+        try: v = [float(t) for t in b]
+        except (TypeError, ValueError): v = []
+        if len(v) != 4 or not np.isfinite(v).all():
+            raise BadAnnotationError(f"{bw}: box {list(b)} of image {path.name} is not 4 numbers")
+        x0, y0, x1, y1 = (v[0], v[1], v[0] + v[2], v[1] + v[3]) if xywh else v
+        fmt = f"{'x,y,w,h' if xywh else 'x0,y0,x1,y1'} = {', '.join(f'{t:g}' for t in v)}"
+        if x1 < x0 or y1 < y0: raise BadAnnotationError(f"{bw}: box {fmt} of image {path.name} has x1 < x0 or y1 < y0")
+        if x0 > size[0] - 1 or y0 > size[1] - 1 or x1 < 0 or y1 < 0:
+            raise BadAnnotationError(f"{bw}: box {fmt} lies entirely outside its {size[0]}x{size[1]} image {path.name}")
+        out.append([x0, y0, x1, y1])
+    return Item(path, int(label), clamp_boxes(out, size), size, crop_bottom)
+
+class _Skipper:
+    "`with skip: ...` raises a bad image or annotation, or with `skip_bad` notes it and goes on; `warn` names those skipped"
+    def __init__(self, skip_bad:bool=False): self.skip_bad, self.bad = skip_bad, []
+    def __enter__(self): return self
+    def __exit__(self, typ, e, tb):
+        if e is None or not self.skip_bad or not isinstance(e, (FileNotFoundError, BadImageError, BadAnnotationError)): return False
+        self.bad.append(str(e)); return True
+    def warn(self, what:str):
+        if self.bad: warnings.warn(f"{what}: skipped {len(self.bad)} item(s) with an unreadable image or a bad annotation: "
+                                   + '; '.join(self.bad[:5]) + (' ...' if len(self.bad) > 5 else ''))
 
 # %% ../nbs/03_data.ipynb #8b0fb8c8
 def _fake_jpeg(fn, size, boxes, rng, gray=False, banner=0):
@@ -130,11 +184,16 @@ def _find_root(path, marker, candidates, layout):
     raise FileNotFoundError(f"{marker} not found (looked for {looked}).\nExpected layout:\n{layout}\n"
                             f"Get the data with `download_dataset(...)` or point `path` to the extracted folder.")
 
-def _read_table(fn, n_split=1):
-    "Lines of a space-separated file, each split on its first `n_split` spaces"
+def _read_table(fn, n_split=1, numbered=False):
+    "Lines of a space-separated file, each split on its first `n_split` spaces (`numbered`: `(line number, fields)`)"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"annotation file not found: {fn}")
-    return [l.strip().split(' ', n_split) for l in fn.read_text().splitlines() if l.strip()]
+    rows = [(n, l.strip().split(' ', n_split)) for n, l in enumerate(fn.read_text().splitlines(), 1) if l.strip()]
+    return rows if numbered else [r for _, r in rows]
+
+def _keyed(fn, n_split=1) -> dict:
+    "first field -> (the other fields, 'fn line N'), for the tables keyed by an image id"
+    return {r[0]: (r[1:], f'{fn} line {n}') for n, r in _read_table(fn, n_split, numbered=True)}
 
 def _entry(table:dict, key, fn):
     "`table[key]`, or a KeyError naming the annotation file that lacks `key`"
@@ -148,22 +207,21 @@ CUB_LAYOUT = """  root/CUB_200_2011/ (or root/ itself)
     classes.txt  images.txt  image_class_labels.txt  train_test_split.txt  bounding_boxes.txt
     images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ..."""
 
-def _load_cub(path, split, size_fn=None):
+def _load_cub(path, split, skip=None):
     _check_split('cub', split, ['train', 'test'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, 'images.txt', ['.', 'CUB_200_2011'], CUB_LAYOUT)
-    images = dict(_read_table(root/'images.txt'))
-    labels = {i: int(c) for i, c in _read_table(root/'image_class_labels.txt')}
+    images, labels, boxes = _keyed(root/'images.txt'), _keyed(root/'image_class_labels.txt'), _keyed(root/'bounding_boxes.txt', 4)
     is_train = {i: int(t) for i, t in _read_table(root/'train_test_split.txt')}
-    boxes = {r[0]: [float(v) for v in r[1:]] for r in _read_table(root/'bounding_boxes.txt', 4)}
-    vocab = [n.split('.', 1)[-1] for _, n in sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))]
+    cls = sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))
+    vocab, classes = [n.split('.', 1)[-1] for _, n in cls], {i: k for k, (i, _) in enumerate(cls)}
     want, items = int(split == 'train'), Items(vocab=vocab)
     for i in sorted(images, key=int):
         if _entry(is_train, i, root/'train_test_split.txt') != want: continue
-        p = root/'images'/images[i]
-        if (size := size_fn(p)) is None: continue
-        x, y, w, h = _entry(boxes, i, root/'bounding_boxes.txt')
-        items.append(Item(p, _entry(labels, i, root/'image_class_labels.txt') - 1, clamp_boxes([[x, y, x + w, y + h]], size), size))
+        (rel, *_), where = images[i]
+        (c, *_), lw = _entry(labels, i, root/'image_class_labels.txt')
+        box, bw = _entry(boxes, i, root/'bounding_boxes.txt')
+        with skip: items.append(check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True))
     return items
 
 # %% ../nbs/03_data.ipynb #eee7288d
@@ -201,22 +259,19 @@ AIRCRAFT_LAYOUT = """  root/fgvc-aircraft-2013b/data/ (or root/data/ or root/ it
     variants.txt  images_box.txt  images_variant_{train,val,test,trainval}.txt
     images/0034309.jpg ... (7-digit ids)"""
 
-def _load_aircraft(path, split, size_fn=None):
+def _load_aircraft(path, split, skip=None):
     _check_split('aircraft', split, ['train', 'val', 'test', 'trainval'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, 'images_box.txt', ['.', 'data', 'fgvc-aircraft-2013b/data'], AIRCRAFT_LAYOUT)
     vfile = root/'variants.txt'
     if not vfile.is_file(): raise FileNotFoundError(f"annotation file not found: {vfile}")
     vocab = [l.strip() for l in vfile.read_text().splitlines() if l.strip()]
-    idx = {v: i for i, v in enumerate(vocab)}
-    boxes = {r[0]: [float(v) for v in r[1:]] for r in _read_table(root/'images_box.txt', 4)}
-    items = Items(vocab=vocab)
-    for iid, variant in _read_table(root/f'images_variant_{split}.txt'):
-        if variant not in idx: raise ValueError(f"{root/f'images_variant_{split}.txt'}: unknown variant {variant!r} for image {iid}")
-        p = root/'images'/f'{iid}.jpg'
-        if (s := size_fn(p)) is None: continue
-        size = (s[0], s[1] - AIRCRAFT_BANNER)
-        items.append(Item(p, idx[variant], clamp_boxes([_entry(boxes, iid, root/'images_box.txt')], size), size, AIRCRAFT_BANNER))
+    classes, boxes, items = {v: i for i, v in enumerate(vocab)}, _keyed(root/'images_box.txt', 4), Items(vocab=vocab)
+    lfile = root/f'images_variant_{split}.txt'
+    for n, (iid, *variant) in _read_table(lfile, numbered=True):
+        box, bw = _entry(boxes, iid, root/'images_box.txt')
+        with skip: items.append(check_item(root/'images'/f'{iid}.jpg', ''.join(variant), [box], vocab, f'{lfile} line {n}',
+                                           box_where=bw, classes=classes, crop_bottom=AIRCRAFT_BANNER))
     return items
 
 # %% ../nbs/03_data.ipynb #3d7acdc9
@@ -290,20 +345,20 @@ DOGS_LAYOUT = """  root/ (the three archives extracted side by side)
 def _mat_strings(a): return [str(np.ravel(o)[0]) for o in np.ravel(a)]
 
 def _voc_boxes(fn):
-    "All `<object><bndbox>` boxes of a PASCAL-VOC XML file, as an (n,4) float array"
+    "All `<object><bndbox>` boxes of a PASCAL-VOC XML file, as written: (n,4) strings, checked by `check_item`"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"annotation file not found: {fn}")
     try: root = ET.parse(fn).getroot()
-    except ET.ParseError as e: raise ValueError(f"cannot parse annotation {fn}: {e}") from e
-    bbs = [[float(o.find(f'bndbox/{k}').text) for k in ('xmin', 'ymin', 'xmax', 'ymax')] for o in root.iter('object')]
-    if not bbs: raise ValueError(f"no <object><bndbox> in annotation {fn}")
-    return np.array(bbs, dtype=np.float32)
+    except ET.ParseError as e: raise BadAnnotationError(f"cannot parse annotation {fn}: {e}") from e
+    bbs = [[o.findtext(f'bndbox/{k}') for k in ('xmin', 'ymin', 'xmax', 'ymax')] for o in root.iter('object')]
+    if not bbs: raise BadAnnotationError(f"no <object><bndbox> in annotation {fn}")
+    return bbs
 
-def _load_dogs(path, split, size_fn=None):
+def _load_dogs(path, split, skip=None):
     _check_split('dogs', split, ['train', 'test'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, f'{split}_list.mat', ['.', 'lists'], DOGS_LAYOUT)
-    m = scipy.io.loadmat(root/f'{split}_list.mat')
+    m = scipy.io.loadmat(lfile := root/f'{split}_list.mat')
     files, anns, labels = _mat_strings(m['file_list']), _mat_strings(m['annotation_list']), m['labels'].ravel().astype(int) - 1
     allf = root/'file_list.mat'                     # all images: gives every class name even for a partial split
     if allf.is_file():
@@ -311,10 +366,10 @@ def _load_dogs(path, split, size_fn=None):
     else: names = dict(zip(labels, files))
     vocab = [names[c].split('/')[0].split('-', 1)[-1] if c in names else f'class_{c}' for c in range(max(names) + 1)]
     items, base = Items(vocab=vocab), root.parent if root.name == 'lists' else root
-    for f, a, l in zip(files, anns, labels):
-        p = base/'Images'/f
-        if (size := size_fn(p)) is None: continue
-        items.append(Item(p, int(l), clamp_boxes(_voc_boxes(base/'Annotation'/a), size), size))
+    for k, (f, a, l) in enumerate(zip(files, anns, labels)):
+        with skip: items.append(check_item(base/'Images'/f, int(l) + 1, _voc_boxes(base/'Annotation'/a), vocab,
+                                           f'{lfile} entry {k + 1} ({f})', box_where=str(base/'Annotation'/a),
+                                           classes={c + 1: c for c in range(len(vocab))}))
     return items
 
 # %% ../nbs/03_data.ipynb #e137ca6b
@@ -324,19 +379,14 @@ LOADERS = {'cub': _load_cub, 'aircraft': _load_aircraft, 'dogs': _load_dogs}
 def load_items(name:str, # 'cub', 'aircraft' or 'dogs'
                path=None, # the extracted dataset (default `data_root()/name`)
                split:str='train', # one of `SPLITS[name]`
-               skip_bad:bool=False, # drop (with a warning) images whose file is missing or whose header is unreadable
+               skip_bad:bool=False, # drop (with a warning) items whose image is missing or unreadable or whose annotation is bad
               ) -> Items:
     "Parse a dataset's annotations: `Items` of `Item(path, label, boxes, size)`, with `.vocab` the class names"
     if name not in LOADERS: raise ValueError(f"unknown dataset {name!r}: choose from {list(LOADERS)}")
     path = Path(path) if path is not None else data_root()/name
-    bad = []
-    def size_fn(p):
-        try: return image_size(p)
-        except (FileNotFoundError, BadImageError) as e:
-            if not skip_bad: raise
-            bad.append(str(e))
-    items = LOADERS[name](path, split, size_fn)
-    if bad: warnings.warn(f"{name}/{split}: skipped {len(bad)} unreadable image(s): " + '; '.join(bad[:5]))
+    skip = _Skipper(skip_bad)
+    items = LOADERS[name](path, split, skip)
+    skip.warn(f"{name}/{split}")
     return items
 
 _FAKERS = {'cub': _fake_cub, 'aircraft': _fake_aircraft, 'dogs': _fake_dogs}
