@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, hashlib, shutil, tarfile, random, warnings, colorsys, zlib
+import os, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 from fastai.data.external import URLs
 from fastai.data.load import DataLoader, SkipItemException
+from fastai.data.transforms import get_image_files
 from fastai.data.core import DataLoaders
 from fastai.vision.core import imagenet_stats
 import rfga_nb
@@ -22,8 +23,9 @@ import rfga_nb
 __all__ = ['SPLITS', 'LOADERS', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError', 'load_image', 'image_size',
            'BadAnnotationError', 'check_item', 'load_items', 'make_fake_dataset', 'draw_bird', 'train_size',
            'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes',
-           'normalize', 'denormalize', 'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError',
-           'file_md5', 'verify_archive', 'fetch_archive', 'extract_archive', 'download_dataset', 'make_fake_archives']
+           'normalize', 'denormalize', 'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'items_from_csv',
+           'items_from_folder', 'items_from_spec', 'require_boxes', 'ChecksumError', 'file_md5', 'verify_archive',
+           'fetch_archive', 'extract_archive', 'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -391,12 +393,13 @@ def load_items(name:str, # 'cub', 'aircraft' or 'dogs'
 
 _FAKERS = {'cub': _fake_cub, 'aircraft': _fake_aircraft, 'dogs': _fake_dogs}
 
-def make_fake_dataset(name:str, # 'cub', 'aircraft' or 'dogs'
+def make_fake_dataset(name:str, # 'cub', 'aircraft', 'dogs' or 'csv'
                       path, # folder to write the tree into (the root `load_items` reads)
                       seed:int=0, **kwargs):
     """Write a small copy of dataset `name` in its exact on-disk format (JPEGs incl. a grayscale one, txt/XML/.mat files).
     `kwargs`: cub `n_classes=3, n_per_class=4, layout='nested'|'flat'`; aircraft `n_classes=3, n_per_split=3`;
-    dogs `n_classes=3, n_train=2, n_test=2` (per class). Returns the root that `load_items(name, root, split)` reads."""
+    dogs `n_classes=3, n_train=2, n_test=2` (per class);
+    csv (your own dataset, `items_from_csv`) `n_classes=3, n_train=3, n_test=2` (per class). Returns the root that `load_items(name, root, split)` reads."""
     if name not in _FAKERS: raise ValueError(f"unknown dataset {name!r}: choose from {list(_FAKERS)}")
     return _FAKERS[name](path, seed=seed, **kwargs)
 
@@ -566,7 +569,7 @@ def _subset(items, n, seed):
     idx = sorted(np.random.default_rng(seed).choice(len(items), n, replace=False))
     return Items([items[i] for i in idx], items.vocab)
 
-def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
+def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
              path=None, # extracted dataset folder (default `data_root()/name`); unused for 'synthetic'
              size:int|None=None, # network input side: 448 for the real sets, 64 for 'synthetic' by default
              bs:int=20, # batch size (the paper's 20)
@@ -582,24 +585,29 @@ def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
              device=None, # default: CUDA when available
              skip_bad:bool=False, # skip unreadable images with a warning instead of raising
              download:bool=False, # download the dataset first when it is not there yet
+             items:tuple|None=None, # your own `(train_items, valid_items)` (e.g. from `items_from_csv`): used instead of `name`
+             valid:str|None=None, # the evaluation set of a 'csv:'/'folder:' dataset, e.g. 'csv:test.csv'
              **synth_kw, # synthetic only: more `SyntheticWSOL` arguments (e.g. `body_hint`)
             ) -> DataLoaders:
     "fastai DataLoaders for WSOL: batches `(x, y, boxes)`, paper transforms, `dls.c`, `dls.vocab`, `dls.n_inp == 1`"
-    if name == 'synthetic':
+    if items is None and name == 'synthetic':
         size = size or 64
         kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, **synth_kw)
         train_ds = SyntheticWSOL(n_train or 1000, split='train', resize=resize, **kw)
         valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
-    elif name in LOADERS:
+    elif items is not None or name in LOADERS or _is_spec(name):
         size = size or 448
-        path = Path(path) if path is not None else data_root()/name
-        if download: download_dataset(name, path)
-        tr = _subset(load_items(name, path, train_split, skip_bad), n_train, seed)
-        va = _subset(load_items(name, path, valid_split, skip_bad), n_valid, seed + 1)
+        if items is None and name in LOADERS:
+            path = Path(path) if path is not None else data_root()/name
+            if download: download_dataset(name, path)
+            tr, va = load_items(name, path, train_split, skip_bad), load_items(name, path, valid_split, skip_bad)
+        else: tr, va = _own_items(items, name, valid, skip_bad)
+        tr, va = _subset(tr, n_train, seed), _subset(va, n_valid, seed + 1)
         train_ds = WSOLDataset(tr, tr.vocab, size, train=True, resize=resize, skip_bad=skip_bad)
         valid_ds = WSOLDataset(va, va.vocab, size, train=False, skip_bad=skip_bad)
-    else: raise ValueError(f"unknown dataset {name!r}: choose from ['synthetic', 'cub', 'aircraft', 'dogs']")
-    if synth_kw and name != 'synthetic': raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
+    else: raise ValueError(f"unknown dataset {name!r}: choose from ['synthetic', 'cub', 'aircraft', 'dogs'], "
+                           f"or your own as 'csv:FILE.csv' or 'folder:DIR'")
+    if synth_kw and (name != 'synthetic' or items is not None): raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
     if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else 0
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)
@@ -626,6 +634,119 @@ def show_boxes(imgs, boxes, titles=None, ncols:int=8, figsize_per:float=1.3):
         if titles is not None: ax.set_title(titles[k], fontsize=7)
     plt.tight_layout()
     return fig
+
+# %% ../nbs/03_data.ipynb #f75bc401
+_CSV_FORMAT = 'path,label or path,label,x0,y0,x1,y1'
+
+def _csv_rows(fn):
+    "(line number, fields) of the non-empty rows of a CSV file; a first row starting with 'path' is a header"
+    fn = Path(fn)
+    if not fn.is_file(): raise FileNotFoundError(f"CSV file not found: {fn}")
+    with open(fn, newline='', encoding='utf-8-sig') as f:
+        rd = csv.reader(f)
+        rows = [(rd.line_num, r) for r in ([v.strip() for v in row] for row in rd) if any(r)]
+    return rows[1:] if rows and rows[0][1][0].lower() == 'path' else rows
+
+def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; rows with one path = several boxes
+                   root=None, # folder the image paths are relative to (default: the CSV file's folder)
+                   vocab=None, # class names (default: the file's labels, sorted); a label outside them is an error
+                   skip_bad:bool=False, # leave out bad rows and images with a warning instead of raising
+                  ) -> Items:
+    "Your own dataset from a CSV file: `Items` (one per image, boxes in its pixels, maybe none) with `.vocab`"
+    csv_file = Path(csv_file); root = Path(root) if root is not None else csv_file.parent
+    skip, imgs = _Skipper(skip_bad), {}
+    for n, r in _csv_rows(csv_file):
+        with skip:
+            where = f'{csv_file} line {n}'
+            if len(r) not in (2, 6) or not all(r[:2]) or (any(r[2:]) and not all(r[2:])):
+                raise BadAnnotationError(f"{where}: expected {_CSV_FORMAT}, got {len(r)} field(s): {','.join(r)}")
+            im = imgs.setdefault(r[0], dict(label=r[1], where=where, boxes=[], box_where=[]))
+            if r[1] != im['label']:
+                raise BadAnnotationError(f"{where}: image {r[0]} has label {r[1]!r} here but {im['label']!r} at {im['where']}")
+            if any(r[2:]): im['boxes'].append(r[2:]); im['box_where'].append(where)
+    vocab = list(vocab) if vocab is not None else sorted({im['label'] for im in imgs.values()})
+    classes, items = {c: k for k, c in enumerate(vocab)}, Items(vocab=vocab)
+    for p, im in imgs.items():
+        with skip: items.append(check_item(root/p, im['label'], im['boxes'], vocab, im['where'], box_where=im['box_where'],
+                                           classes=classes))
+    skip.warn(str(csv_file))
+    if not items: raise ValueError(f"{csv_file}: no images (rows {_CSV_FORMAT} expected)")
+    return items
+
+def items_from_folder(path, # `path/<class>/<image>`; deeper folders count for their top class folder
+                      vocab=None, # class names (default: the sub-folders, sorted); a folder outside them is an error
+                      skip_bad:bool=False, # leave out unreadable images with a warning instead of raising
+                     ) -> Items:
+    "Your own dataset from class sub-folders: `Items` without boxes (enough to train; evaluation needs boxes)"
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"dataset folder not found: {path}")
+    files = sorted(f for f in get_image_files(path) if len(f.relative_to(path).parts) > 1)
+    if not files: raise ValueError(f"{path}: no images in class sub-folders (expected {path}/<class>/<image>)")
+    vocab = list(vocab) if vocab is not None else sorted({f.relative_to(path).parts[0] for f in files})
+    classes, skip, items = {c: k for k, c in enumerate(vocab)}, _Skipper(skip_bad), Items(vocab=vocab)
+    for f in files:
+        with skip: items.append(check_item(f, f.relative_to(path).parts[0], [], vocab, str(f), classes=classes))
+    skip.warn(str(path))
+    return items
+
+def items_from_spec(spec:str, # 'csv:FILE.csv' or 'folder:DIR', as the command line writes a dataset
+                    vocab=None, skip_bad:bool=False) -> Items:
+    "`items_from_csv` or `items_from_folder`, from a dataset spec"
+    kind, _, p = spec.partition(':')
+    if kind == 'csv' and p: return items_from_csv(p, vocab=vocab, skip_bad=skip_bad)
+    if kind == 'folder' and p: return items_from_folder(p, vocab=vocab, skip_bad=skip_bad)
+    raise ValueError(f"dataset {spec!r}: expected 'csv:FILE.csv' or 'folder:DIR'")
+
+def _is_spec(name) -> bool: return isinstance(name, str) and name.partition(':')[0] in ('csv', 'folder') and ':' in name
+
+def _own_items(items, name, valid, skip_bad):
+    "(train, valid) `Items` with one vocab, from `items=(train, valid)` or from a 'csv:'/'folder:' `name` and `valid`"
+    if items is None:
+        if valid is None: raise ValueError(f"dataset {name!r} needs its evaluation set too: valid='csv:test.csv' (rfga_train --valid)")
+        tr = items_from_spec(name, skip_bad=skip_bad)
+        return tr, items_from_spec(valid, vocab=tr.vocab, skip_bad=skip_bad)
+    if len(items) != 2: raise ValueError(f"items must be (train_items, valid_items), got {len(items)} element(s)")
+    tr, va = items
+    vocab = list(getattr(tr, 'vocab', None) or [])
+    if not vocab: raise ValueError("items: the train items need their class names: use items_from_csv/items_from_folder or Items(items, vocab)")
+    if getattr(va, 'vocab', None) and list(va.vocab) != vocab:
+        raise ValueError(f"items: the valid items have other classes than the train items ({list(va.vocab)[:4]}... vs "
+                         f"{vocab[:4]}...): read them with vocab=train_items.vocab")
+    for what, its in [('train', tr), ('valid', va)]:
+        if not len(its): raise ValueError(f"items: no {what} items")
+        if bad := [it for it in its if not 0 <= it.label < len(vocab)]:
+            raise ValueError(f"items: {what} image {bad[0].path} has class {bad[0].label}, not one of the {len(vocab)} classes")
+    return Items(tr, vocab), Items(va, vocab)
+
+def require_boxes(dl, # a DataLoader, a dataset or a list of `Item`s
+                  what:str='evaluation'): # what needs them, for the message
+    "Raise a clear error when some items have no ground-truth box: scoring needs boxes (training does not)"
+    items = getattr(getattr(dl, 'dataset', dl), 'items', dl)
+    if not isinstance(items, list): return                       # e.g. the synthetic set: every image has its box
+    if miss := [it for it in items if isinstance(it, Item) and len(it.boxes) == 0]:
+        raise ValueError(f"{what} needs ground-truth boxes, but {len(miss)} of {len(items)} images have none "
+                         f"(e.g. {miss[0].path}): give them as path,label,x0,y0,x1,y1 rows in the CSV")
+
+# %% ../nbs/03_data.ipynb #cec5d022
+_OWN_CLASSES = ['crow', 'jay', 'finch', 'wren', 'owl', 'kite']
+
+def _fake_csv(path, n_classes=3, n_train=3, n_test=2, seed=0):
+    "Write a small dataset of your own: `{train,test}/<class>/NNNN.jpg`, and `train.csv`, `test.csv` listing them"
+    rng, root, n = np.random.default_rng(seed), Path(path), 0
+    names = (_OWN_CLASSES + [f'class_{c}' for c in range(len(_OWN_CLASSES), n_classes)])[:n_classes]
+    for split, k in [('train', n_train), ('test', n_test)]:
+        rows = ['path,label,x0,y0,x1,y1']
+        for name in names:
+            for _ in range(k):
+                n += 1; rel = f'{split}/{name}/{n:04d}.jpg'; size = _rand_size(rng)
+                boxes = [_rand_box(rng, *size) for _ in range(2 if n % 4 == 1 else 1)]    # some images hold two objects
+                _fake_jpeg(root/rel, size, boxes, rng)
+                if split == 'train' and n % 5 == 3: rows.append(f'{rel},{name}')            # no box: enough to train
+                else: rows += [f'{rel},{name},' + ','.join(map(str, b)) for b in boxes]
+        (root/f'{split}.csv').write_text('\n'.join(rows) + '\n')
+    return root
+
+_FAKERS['csv'] = _fake_csv
 
 # %% ../nbs/03_data.ipynb #bf0c5bf0
 DATASETS = {
