@@ -368,10 +368,10 @@ def _load_dogs(path, split, skip=None):
     else: names = dict(zip(labels, files))
     vocab = [names[c].split('/')[0].split('-', 1)[-1] if c in names else f'class_{c}' for c in range(max(names) + 1)]
     items, base = Items(vocab=vocab), root.parent if root.name == 'lists' else root
+    classes = {c + 1: c for c in range(len(vocab))}   # the file's 1-based labels
     for k, (f, a, l) in enumerate(zip(files, anns, labels)):
         with skip: items.append(check_item(base/'Images'/f, int(l) + 1, _voc_boxes(base/'Annotation'/a), vocab,
-                                           f'{lfile} entry {k + 1} ({f})', box_where=str(base/'Annotation'/a),
-                                           classes={c + 1: c for c in range(len(vocab))}))
+                                           f'{lfile} entry {k + 1} ({f})', box_where=str(base/'Annotation'/a), classes=classes))
     return items
 
 # %% ../nbs/03_data.ipynb #e137ca6b
@@ -583,13 +583,15 @@ def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft', 'dogs', or 
              seed:int=0, # seeds shuffling, augmentation, subsets and the synthetic images
              num_workers:int|None=None, # default: min(8, cores) on CUDA, 0 on CPU
              device=None, # default: CUDA when available
-             skip_bad:bool=False, # skip unreadable images with a warning instead of raising
+             skip_bad:bool=False, # skip unreadable images and bad annotations with a warning instead of raising
              download:bool=False, # download the dataset first when it is not there yet
              items:tuple|None=None, # your own `(train_items, valid_items)` (e.g. from `items_from_csv`): used instead of `name`
              valid:str|None=None, # the evaluation set of a 'csv:'/'folder:' dataset, e.g. 'csv:test.csv'
              **synth_kw, # synthetic only: more `SyntheticWSOL` arguments (e.g. `body_hint`)
             ) -> DataLoaders:
     "fastai DataLoaders for WSOL: batches `(x, y, boxes)`, paper transforms, `dls.c`, `dls.vocab`, `dls.n_inp == 1`"
+    if valid is not None and (items is not None or not _is_spec(name)):
+        raise ValueError(f"valid={valid!r} is the evaluation set of a 'csv:'/'folder:' dataset, not of {'items' if items is not None else repr(name)}")
     if items is None and name == 'synthetic':
         size = size or 64
         kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, **synth_kw)
@@ -638,6 +640,10 @@ def show_boxes(imgs, boxes, titles=None, ncols:int=8, figsize_per:float=1.3):
 # %% ../nbs/03_data.ipynb #f75bc401
 _CSV_FORMAT = 'path,label or path,label,x0,y0,x1,y1'
 
+def _sorted_classes(names) -> list:
+    "The distinct class names, sorted; integer names in numeric order ('2' before '10')"
+    return sorted(set(names), key=lambda s: (0, int(s), '') if s.isdigit() else (1, 0, s))
+
 def _csv_rows(fn):
     "(line number, fields) of the non-empty rows of a CSV file; a first row starting with 'path' is a header"
     fn = Path(fn)
@@ -664,7 +670,7 @@ def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; ro
             if r[1] != im['label']:
                 raise BadAnnotationError(f"{where}: image {r[0]} has label {r[1]!r} here but {im['label']!r} at {im['where']}")
             if any(r[2:]): im['boxes'].append(r[2:]); im['box_where'].append(where)
-    vocab = list(vocab) if vocab is not None else sorted({im['label'] for im in imgs.values()})
+    vocab = list(vocab) if vocab is not None else _sorted_classes(im['label'] for im in imgs.values())
     classes, items = {c: k for k, c in enumerate(vocab)}, Items(vocab=vocab)
     for p, im in imgs.items():
         with skip: items.append(check_item(root/p, im['label'], im['boxes'], vocab, im['where'], box_where=im['box_where'],
@@ -682,7 +688,7 @@ def items_from_folder(path, # `path/<class>/<image>`; deeper folders count for t
     if not path.is_dir(): raise FileNotFoundError(f"dataset folder not found: {path}")
     files = sorted(f for f in get_image_files(path) if len(f.relative_to(path).parts) > 1)
     if not files: raise ValueError(f"{path}: no images in class sub-folders (expected {path}/<class>/<image>)")
-    vocab = list(vocab) if vocab is not None else sorted({f.relative_to(path).parts[0] for f in files})
+    vocab = list(vocab) if vocab is not None else _sorted_classes(f.relative_to(path).parts[0] for f in files)
     classes, skip, items = {c: k for k, c in enumerate(vocab)}, _Skipper(skip_bad), Items(vocab=vocab)
     for f in files:
         with skip: items.append(check_item(f, f.relative_to(path).parts[0], [], vocab, str(f), classes=classes))
