@@ -14,12 +14,12 @@ from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from .learner import *
 from .models import build_model, WeightsUnavailableError
-from .data import wsol_dls, SYNTHETIC
+from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
 from .viz import save_figures, localization_figure, attention_figure, METHOD_NAMES
 
 # %% auto #0
 __all__ = ['DELTAS', 'ROW_COLS', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results', 'history', 'train',
-           'evaluate_checkpoint', 'compare', 'print_row', 'rfga_train', 'rfga_eval']
+           'evaluate_checkpoint', 'store_tau', 'compare', 'print_row', 'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -54,7 +54,7 @@ def markdown_table(df:pd.DataFrame|list) -> str:
 # %% ../nbs/08_cli.ipynb #16bb788a
 def default_out(dataset:str, method:str) -> Path:
     "A new output folder `runs/<dataset>-<method>-<YYYYmmdd-HHMMSS>`."
-    return Path('runs')/f"{dataset}-{method}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    return Path('runs')/f"{_dataset_slug(dataset)}-{method}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
 
 def _check_resumable(ckpt:Path, config:dict):
     old = read_checkpoint(ckpt).get('config') or {}
@@ -103,16 +103,18 @@ def history(learn) -> pd.DataFrame|None:
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
           lr:float|None=None, path=None, out=None, eval_every:int=1, seed:int=0, fresh:bool=False,
-          figures:bool=True, verbose:bool=True, dls_kw:dict|None=None) -> dict:
+          figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
+    dataset, valid = _abs_spec(dataset), _abs_spec(valid)   # your own dataset ('csv:'/'folder:'): absolute paths in the config
     recipe = recipe or ('cpu' if dataset in SYNTHETIC else 'paper')
     r = get_recipe(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
     if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()
     set_seed(seed, reproducible=not on_cuda())
-    dls_kw = {'seed': seed, **(dls_kw or {})}
+    dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
     dls = recipe_dls(dataset, r, path, **dls_kw)
+    require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
     distributed = num_distrib() > 0
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
     learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every)
@@ -131,6 +133,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     if rank_distrib(): return dict(out=out, learn=learn)
     if getattr(learn, 'diverged', None): warnings.warn(f"{dataset}/{method}: training diverged ({learn.diverged}); the scores below are of a broken model")
     res = evaluate(learn.model, dls.valid)
+    store_tau(ckpt, res, valid or dataset)
     row = result_row(res, dataset=dataset, method=method)
     if getattr(learn, 'diverged', None): row['diverged'] = f"epoch {learn.diverged['epoch']}"
     figs = write_results(out, res, row, learn.model, dls.valid, history(learn), figures=figures)
@@ -161,9 +164,36 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     model.load_state_dict(st['model'])
     if on_cuda(): model.cuda()
     res = evaluate(model, dls.valid)
+    store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset) if same else dataset)
     row = result_row(res, dataset=dataset, method=cfg['method'])
     if out is not None: write_results(out, res, row, model, dls.valid)
     return dict(row=row, result=res, epoch=st['epoch'], config=cfg)
+
+# %% ../nbs/08_cli.ipynb #7ca7eca0
+def store_tau(checkpoint, # the checkpoint file that was scored
+              res:dict, # the metric dict of `evaluate`
+              dataset:str, # what it was scored on
+             ) -> dict:
+    "Write the evaluation's optimal τ into `checkpoint` (as `st['tau']`, for `localize`); returns it"
+    checkpoint = Path(checkpoint)
+    st = read_checkpoint(checkpoint)
+    st['tau'] = dict(tau=float(res['miou_tau']), best_tau={str(d): float(t) for d, t in res['best_tau'].items()},
+                     mIoU=float(res['mIoU']), dataset=str(dataset), n_images=int(res['n_images']), epoch=int(st['epoch']))
+    tmp = checkpoint.with_suffix('.tmp')
+    torch.save(st, tmp); os.replace(tmp, checkpoint)
+    return st['tau']
+
+def _abs_spec(dataset):
+    "'csv:FILE' / 'folder:DIR' with an absolute path; other names as they are"
+    if not _is_spec(dataset): return dataset
+    kind, _, p = dataset.partition(':')
+    return f'{kind}:{Path(p).expanduser().resolve()}'
+
+def _dataset_slug(dataset:str) -> str:
+    "A folder-name-safe short name: 'csv:/data/birds/train.csv' -> 'csv-train'"
+    if not _is_spec(dataset): return dataset
+    kind, _, p = dataset.partition(':')
+    return f'{kind}-{Path(p).stem or Path(p).name}'
 
 # %% ../nbs/08_cli.ipynb #d2058356
 def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
@@ -203,7 +233,8 @@ def print_row(row:dict):
     print(markdown_table([row]), flush=True)
 
 @call_parse
-def rfga_train(dataset:Param('dataset', str, choices=_DATASETS)='synthetic',
+def rfga_train(dataset:Param("synthetic (birds, part vs whole), synthetic-whole, cub, aircraft, dogs, or your own: csv:FILE.csv or folder:DIR (then give --valid)", str)='synthetic',
+               valid:Param("your own dataset's evaluation set, with boxes: csv:FILE.csv", str)=None,
                method:Param("method(s), comma-separated: cam, has, acol, adl, cutmix, se, cbam, eca, rfga, rfga_nores, rfga_c, rfga_h, rfga_w", str)='cam,rfga',
                recipe:Param("'paper' (60 epochs, 448 px, ResNet-50) or 'cpu'; default: cpu for synthetic, paper otherwise", str)=None,
                epochs:Param('number of epochs (default: the recipe\'s)', int)=None,
@@ -221,13 +252,13 @@ def rfga_train(dataset:Param('dataset', str, choices=_DATASETS)='synthetic',
     t0 = time.time()
     methods = [m.strip() for m in method.split(',') if m.strip()]
     kw = dict(recipe=recipe, arch=arch, pretrained=None if pretrained is None else bool(pretrained), epochs=epochs, bs=bs,
-              size=size, lr=lr, path=path, eval_every=eval_every, seed=seed, fresh=fresh)
+              size=size, lr=lr, path=path, eval_every=eval_every, seed=seed, fresh=fresh, valid=valid)
     try:
         if len(methods) > 1: o = compare(dataset, methods, out=out, **kw)
         else: o = train(dataset, methods[0] if methods else method, out=out, **kw)
     except FileNotFoundError as e:
         hint = (f"\nTo download it: python -c \"from rfga_nb.data import download_dataset; download_dataset('{dataset}')\""
-                if dataset not in SYNTHETIC else '')
+                if dataset in LOADERS else '')
         _fail('rfga_train', f"{e}{hint}")
     except (ValueError, WeightsUnavailableError) as e: _fail('rfga_train', e)
     if rank_distrib(): return

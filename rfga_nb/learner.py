@@ -18,7 +18,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
 from .metrics import wsol_metrics, BoxAccumulator, resize_cams, box_accuracy
-from .data import wsol_dls, Item, resize_boxes
+from .data import wsol_dls, require_boxes, Item, resize_boxes
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
@@ -103,6 +103,7 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
              dl, # batches `(x, y, boxes)`
              **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
     "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class."
+    require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
     acc, correct, n = BoxAccumulator(**kwargs), 0, 0
     dev = next(model.parameters()).device
@@ -260,6 +261,9 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                  **kwargs) -> Learner: # recipe overrides: epochs, lr, lr_mult, step_size, gamma, mom, wd
     "A fastai `Learner` that trains `method` on `dls` with the paper's recipe (or the short CPU one)."
     r = get_recipe(recipe, arch=arch, pretrained=pretrained, **kwargs)
+    if metrics:
+        try: require_boxes(dls.valid)
+        except ValueError as e: warnings.warn(f"{e}; training without the box metrics"); metrics = False
     model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
     if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
     cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(eval_every)] + \
