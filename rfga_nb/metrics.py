@@ -538,8 +538,8 @@ def _check_boxes(gt, valid, H, W, offset=0, tol=2):
     bad = valid & ((gt[..., 2] < gt[..., 0]) | (gt[..., 3] < gt[..., 1]))
     if bad.any(): raise ValueError(f"gt_boxes: image {offset + int(bad.nonzero()[0, 0])} has a box with x1 < x0 or y1 < y0: "
                                    f"{gt[bad][0].tolist()} (expected x0,y0,x1,y1)")
-    hint = (f"were the CAMs upsampled to the image size? Resize them first with resize_cams(cams, size), and pass "
-            f"image_size=(H, W) to BoxAccumulator or box_accuracy to check every CAM's size")
+    hint = ("were the CAMs upsampled to the image size? Resize them first with resize_cams(cams, size), and pass "
+            "image_size=(H, W) to BoxAccumulator or box_accuracy to check every CAM's size")
     out = valid & ((gt[..., 0] > W - 1) | (gt[..., 1] > H - 1) | (gt[..., 2] < 0) | (gt[..., 3] < 0))
     if out.any(): raise ValueError(f"gt_boxes: image {offset + int(out.nonzero()[0, 0])} has a box {gt[out][0].tolist()} "
                                    f"entirely outside its {W}x{H} CAM: {hint}")
