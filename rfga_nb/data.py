@@ -429,7 +429,7 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     # body colour: muted (low saturation) and striped; head colour: saturated, hue = class
     hint = rng.random() < body_hint
     bhue = (label / n_classes + rng.uniform(-.03, .03)) % 1 if hint else rng.uniform(0, 1)
-    base = np.array(colorsys.hsv_to_rgb(bhue, rng.uniform(.05, .3), rng.uniform(.35, .85))) * 255
+    base = np.array(colorsys.hsv_to_rgb(bhue, rng.uniform(.1, .35), rng.uniform(.35, .85))) * 255
     yy, xx = np.mgrid[:S, :S]; phi = rng.uniform(0, np.pi); period = rng.uniform(3, 8)
     stripes = 1 + .25 * np.sin(2 * np.pi * (xx * np.cos(phi) + yy * np.sin(phi)) / period)
     img[body > 0] = (base * stripes[..., None])[body > 0]
@@ -441,10 +441,10 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
 # %% ../nbs/03_data.ipynb #cf7b0d28
 WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
 
-def _texture(kind:str, S:int, rng:np.random.Generator, scale:float=1.) -> np.ndarray:
-    "A binary (S,S) texture of `kind` with a random angle, period (3.5-10 px times `scale`, log-uniform) and phase"
+def _texture(kind:str, S:int, rng:np.random.Generator, p:float) -> np.ndarray:
+    "A binary (S,S) texture of `kind` with period `p` pixels, a random angle and a random phase"
     yy, xx = np.mgrid[:S, :S].astype(np.float32)
-    phi, p = rng.uniform(0, np.pi), np.exp(rng.uniform(np.log(3.5), np.log(10))) * scale
+    phi = rng.uniform(0, np.pi)
     u = (xx * np.cos(phi) + yy * np.sin(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
     v = (-xx * np.sin(phi) + yy * np.cos(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
     if kind == 'stripes': return np.sin(u) > 0
@@ -474,7 +474,7 @@ def draw_whole(rng:np.random.Generator, # random generator that decides everythi
         x, y = a * rng.uniform(.75, 1, n) * np.cos(ang), b * rng.uniform(.75, 1, n) * np.sin(ang)
         pts = np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], 1)
         cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
-    pat = _texture(WHOLE_TEXTURES[label], S, rng, sc)
+    pat = _texture(WHOLE_TEXTURES[label], S, rng, max(2 * a / rng.uniform(3.5, 6), 4 * sc))  # 3.5-6 periods along the object
     h = rng.uniform(0, 1)
     dark = np.array(colorsys.hsv_to_rgb(h, rng.uniform(.2, .8), rng.uniform(.15, .45))) * 255
     light = np.array(colorsys.hsv_to_rgb((h + rng.uniform(-.25, .25)) % 1, rng.uniform(.1, .6), rng.uniform(.7, 1.))) * 255
@@ -564,7 +564,7 @@ class SyntheticWSOL(WSOLDataset):
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float=0., # birds: see `draw_bird` (0 = only the head tells the class)
+                 body_hint:float=1., # birds: see `draw_bird`; 1 (calibrated in 09): the muted body hue follows the class too, a weak cue
                  kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
                 ):
         if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
