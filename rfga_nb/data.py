@@ -442,9 +442,9 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
 WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
 
 def _texture(kind:str, S:int, rng:np.random.Generator, scale:float=1.) -> np.ndarray:
-    "A binary (S,S) texture of `kind` with a random angle, period (4.5-7 px times `scale`) and phase"
+    "A binary (S,S) texture of `kind` with a random angle, period (3.5-10 px times `scale`, log-uniform) and phase"
     yy, xx = np.mgrid[:S, :S].astype(np.float32)
-    phi, p = rng.uniform(0, np.pi), rng.uniform(4.5, 7) * scale
+    phi, p = rng.uniform(0, np.pi), np.exp(rng.uniform(np.log(3.5), np.log(10))) * scale
     u = (xx * np.cos(phi) + yy * np.sin(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
     v = (-xx * np.sin(phi) + yy * np.cos(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
     if kind == 'stripes': return np.sin(u) > 0
@@ -630,7 +630,7 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cu
              resize:int|None=None, # train-time resize before the random crop (default size*600/448)
              train_split:str='train', # split to train on
              valid_split:str='test', # split to evaluate on (the paper evaluates on the test split)
-             n_train:int|None=None, # number of training images (synthetic: default 1000; real: a seeded subset, default all)
+             n_train:int|None=None, # number of training images (synthetic: default 2000; real: a seeded subset, default all)
              n_valid:int|None=None, # number of evaluation images (synthetic: default 200; real: default all)
              n_classes:int=4, # synthetic only: number of classes
              img_size:int|None=None, # synthetic only: side of the generated images (default `size`)
@@ -649,7 +649,7 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cu
     if items is None and name in SYNTHETIC:
         size = size or 64
         kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, kind=SYNTHETIC[name], **synth_kw)
-        train_ds = SyntheticWSOL(n_train or 1000, split='train', resize=resize, **kw)
+        train_ds = SyntheticWSOL(n_train or 2000, split='train', resize=resize, **kw)
         valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
     elif items is not None or name in LOADERS or _is_spec(name):
         size = size or 448

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastai.torch_core import set_seed
 from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS
+from .learner import fixed_box_baseline
 
 # %% auto #0
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'paper_results', 'table1', 'table2',
@@ -17,7 +18,7 @@ __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', '
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
                'adl': 'ADL', 'cutmix': 'CutMix', 'rfga_nores': 'RFGA w/o R', 'rfga': 'RFGA w/ R',
-               'rfga_c': 'Channel', 'rfga_h': 'Height', 'rfga_w': 'Width'}
+               'rfga_c': 'Channel', 'rfga_h': 'Height', 'rfga_w': 'Width', 'fixed_box': 'Fixed box'}
 TABLE1_METHODS = ['se', 'cbam', 'eca', 'cam', 'has', 'acol', 'adl', 'cutmix', 'rfga_nores', 'rfga']
 TABLE3_METHODS = ['rfga_c', 'rfga_h', 'rfga_w', 'rfga']
 DATASET_NAMES = {'cub': 'CUB', 'aircraft': 'Aircraft', 'dogs': 'Dogs', 'synthetic': 'Synthetic', 'synthetic-whole': 'Synthetic (whole)'}
@@ -136,20 +137,26 @@ def run_experiments(dataset:str='synthetic', # a dataset of `wsol_dls`: 'synthet
                     seeds=(0,), # one run per seed and method
                     csv=None, # merge the rows into this CSV file (e.g. nbs/results/table1.csv)
                     variant:str='', # a name for the setting, stored in the `variant` column
+                    baseline:bool=False, # add a 'fixed_box' row per seed: `fixed_box_baseline` on the same data
                     verbose:bool=False, # print the per-epoch tables
                     seed:int|None=None, # a single seed (same as `seeds=(seed,)`)
                     **kwargs) -> pd.DataFrame: # more `train` arguments (size, bs, lr, path, dls_kw, ...)
     "Train and score each of `methods` on `dataset` for every seed; one row per run (also written to `out` and `csv`)."
     seeds = [seed] if seed is not None else list(seeds)
     out = Path(out) if out is not None else Path('runs')/f'experiments-{dataset}'
-    rows, results, n, t0 = [], {}, len(methods) * len(seeds), time.time()
+    rows, results, k, n, t0 = [], {}, 0, len(methods) * len(seeds), time.time()
     for s in seeds:
         for m in methods:
             o = train(dataset, m, recipe=recipe, epochs=epochs, seed=s, out=out/m/f'seed{s}', verbose=verbose, **kwargs)
             rows.append(dict(dataset=dataset, method=m, variant=variant, seed=s, **{c: o['row'][c] for c in ROW_COLS},
                              train_seconds=round(o['train_s'], 1)))
             results[(m, s)] = o['result']
-            print(f"[{len(rows)}/{n}] {dataset} {m} seed {s}: MaxBoxAcc@0.5 {o['row']['MaxBoxAcc@0.5']:.1f}, "
+            if baseline and m == methods[-1]:
+                fb = fixed_box_baseline(o['learn'].dls)
+                rows.append(dict(dataset=dataset, method='fixed_box', variant=variant, seed=s, **result_row(fb), train_seconds=0.))
+                results[('fixed_box', s)] = fb
+            k += 1
+            print(f"[{k}/{n}] {dataset} {m} seed {s}: MaxBoxAcc@0.5 {o['row']['MaxBoxAcc@0.5']:.1f}, "
                   f"Avg {o['row']['Avg']:.2f}, top-1 {o['row']['Top-1']:.1f} ({o['train_s']:.0f} s; {time.time() - t0:.0f} s in all)", flush=True)
     df = pd.DataFrame(rows, columns=RESULT_COLS)
     df.attrs['results'] = results

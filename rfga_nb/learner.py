@@ -31,8 +31,8 @@ __all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_lo
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
                lr_mult=10., arch='resnet50', pretrained=True),
-    cpu=dict(epochs=8, bs=32, size=64, opt='adam', lr=1e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False),
+    cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16),
 )
 
 def get_recipe(recipe:str|dict='paper', # a name in `RECIPES` or a dict of settings
