@@ -1,8 +1,10 @@
 """pytest driver: every notebook is a test (run by `nbdev_test`), and the generated files must be in sync.
 
-Run from the repository root: `pytest nbs`. Heavy cells are flagged `slow`/`gpu` and skipped unless
-`RFGA_TEST_FLAGS="slow gpu"` is set (passed to `nbdev_test --flags`)."""
-import os, shutil, subprocess, sys, filecmp
+Run from the repository root: `pytest nbs`. Heavy cells are flagged `slow`/`gpu`. By default the `slow` cells are
+skipped and the `gpu` cells run with CUDA hidden (`CUDA_VISIBLE_DEVICES=`), so that each must skip itself the way it
+does in "Run All" on a CPU machine. `RFGA_TEST_FLAGS="slow gpu"` runs both for real (passed to `nbdev_test --flags`,
+CUDA left as it is)."""
+import os, shutil, subprocess, sys, filecmp, json, ast, re, types, configparser
 from pathlib import Path
 import pytest
 
@@ -10,16 +12,113 @@ ROOT = Path(__file__).resolve().parent.parent
 NBS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 BIN = Path(sys.executable).parent
 
-def _run(args, cwd=ROOT, **kw):
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+def _run(args, cwd=ROOT, env=None, **kw):
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
     env.setdefault('OMP_NUM_THREADS', '2')
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, **kw)
 
+def _test_flags():
+    "`nbdev_test` flags and extra environment: RFGA_TEST_FLAGS as given, else the `gpu` cells with CUDA hidden."
+    if 'RFGA_TEST_FLAGS' in os.environ: return os.environ['RFGA_TEST_FLAGS'], {}
+    return 'gpu', {'CUDA_VISIBLE_DEVICES': ''}
+
 @pytest.mark.parametrize('nb', NBS)
 def test_notebook(nb):
-    "Run one notebook's cells as tests, exactly as `nbdev_test` does (flags from RFGA_TEST_FLAGS)."
-    r = _run([str(BIN/'nbdev_test'), '--path', f'nbs/{nb}', '--flags', os.environ.get('RFGA_TEST_FLAGS', '')])
+    "Run one notebook's cells as tests, exactly as `nbdev_test` does (by default `--flags gpu` with CUDA hidden)."
+    flags, env = _test_flags()
+    r = _run([str(BIN/'nbdev_test'), '--path', f'nbs/{nb}', '--flags', flags], env=env)
     assert r.returncode == 0, f'{nb} failed:\n{r.stdout[-4000:]}\n{r.stderr[-12000:]}'
+
+def _cells(nb): return json.loads((ROOT/'nbs'/nb).read_text(encoding='utf-8'))['cells']
+def _src(cell): return ''.join(cell['source'])
+def _code(cell):
+    "A code cell's source without its `#|` directive lines."
+    return '\n'.join(l for l in _src(cell).splitlines() if not re.match(r'\s*#\s*\|', l))
+
+def test_gpu_cells_skip_themselves():
+    "Every `gpu` cell is one `if` whose condition (or an `elif`'s) calls `on_cuda()`, so \"Run All\" on a CPU goes on."
+    bad = []
+    for nb in NBS:
+        for i, c in enumerate(_cells(nb)):
+            if c['cell_type'] != 'code' or not re.search(r'^\s*#\s*\|\s*gpu\b', _src(c), re.M): continue
+            body = ast.parse(_code(c)).body
+            tests, node = [], body[0] if len(body) == 1 and isinstance(body[0], ast.If) else None
+            while isinstance(node, ast.If):
+                tests.append(node.test); node = node.orelse[0] if len(node.orelse) == 1 else None
+            calls = [n.func.id for t in tests for n in ast.walk(t) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+            if 'on_cuda' not in calls: bad.append(f'{nb} cell {i}')
+    assert not bad, f'gpu cells that do not skip themselves without CUDA (wrap them in `if on_cuda():`): {bad}'
+
+def test_no_eval_false():
+    "No cell is `eval: false`: Jupyter's \"Run All\" ignores that flag (guard such a cell with a switch at the top)."
+    bad = [f'{nb} cell {i}' for nb in NBS for i, c in enumerate(_cells(nb)) if re.search(r'^\s*#\s*\|\s*eval\s*:\s*false', _src(c), re.M)]
+    assert not bad, bad
+
+def _settings():
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini'); return cfg['DEFAULT']
+
+def test_colab_badge_and_run_all_time():
+    "The first markdown cell of every notebook has an \"Open in Colab\" badge for that notebook and says how long \"Run All\" takes."
+    cfg = _settings()
+    repo = cfg['git_url'].removeprefix('https://github.com/')
+    bad = []
+    for nb in NBS:
+        first = _src(next(c for c in _cells(nb) if c['cell_type'] == 'markdown'))
+        url = f'https://colab.research.google.com/github/{repo}/blob/{cfg["branch"]}/nbs/{nb}'
+        if f'[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})' not in first: bad.append(f'{nb}: badge')
+        if '"Run All"' not in first: bad.append(f'{nb}: "Run All" time')
+    assert not bad, bad
+
+def _colab_cell(nb):
+    "The notebook's Colab cell; no code cell before it imports the package."
+    cells = _cells(nb)
+    i = next(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and "if 'google.colab' in sys.modules:" in _src(c))
+    assert not [c for c in cells[:i] if c['cell_type'] == 'code' and 'rfga_nb' in _src(c)], f'{nb}: rfga_nb used before the Colab cell'
+    return _src(cells[i])
+
+def test_colab_cell(monkeypatch):
+    "The Colab cell (the same in every notebook) does nothing off Colab; on a simulated Colab it clones, installs, and moves to nbs/."
+    srcs = {nb: _colab_cell(nb) for nb in NBS}
+    assert len(set(srcs.values())) == 1, 'the Colab cell differs between notebooks'
+    cell, cfg = srcs[NBS[0]], _settings()
+    nbdev_pin = next(r for r in cfg['dev_requirements'].split() if r.startswith('nbdev=='))
+    calls = []
+    monkeypatch.setattr(subprocess, 'run', lambda args, **kw: calls.append((args, kw)))
+    monkeypatch.setattr(os, 'chdir', lambda d: calls.append(('chdir', d)))
+    monkeypatch.setattr(sys, 'path', list(sys.path))
+    monkeypatch.delitem(sys.modules, 'google.colab', raising=False)
+    path0 = list(sys.path)
+    exec(cell, {})
+    assert calls == [] and sys.path == path0
+    monkeypatch.setitem(sys.modules, 'google.colab', types.ModuleType('google.colab'))
+    repo = '/content/rfga_nb'
+    for exists in (False, True):   # first run, and a rerun once the clone is there
+        calls.clear(); sys.path[:] = path0
+        monkeypatch.setattr(os.path, 'isdir', lambda d: exists)
+        exec(cell, {})
+        clone = [(['git', 'clone', '-q', cfg['git_url'], repo], {'check': True})]
+        assert calls == (clone if not exists else []) + [
+            ([sys.executable, '-m', 'pip', 'install', '-q', '-e', repo, nbdev_pin], {'check': True}), ('chdir', f'{repo}/nbs')], calls
+        assert sys.path[0] == repo
+
+def test_no_import_cycles():
+    "The modules of `rfga_nb` import each other in one direction only (e.g. `methods` -> `models`, never back)."
+    deps = {}
+    for p in (ROOT/'rfga_nb').glob('*.py'):
+        if p.name.startswith('_'): continue
+        mods = set()
+        for n in ast.walk(ast.parse(p.read_text(encoding='utf-8'))):
+            if isinstance(n, ast.ImportFrom): names = [('rfga_nb.' + (n.module or '')) if n.level else (n.module or '')]
+            elif isinstance(n, ast.Import): names = [a.name for a in n.names]
+            else: continue
+            mods |= {m.split('.')[1] for m in names if m.startswith('rfga_nb.')}
+        deps[p.stem] = mods
+    def reach(m, seen):
+        for d in deps.get(m, ()):
+            if d not in seen: seen.add(d); reach(d, seen)
+        return seen
+    cycles = sorted(m for m in deps if m in reach(m, set()))
+    assert not cycles, f'modules in an import cycle: {cycles} ({ {m: sorted(deps[m]) for m in cycles} })'
 
 def _copy_tree(tmp_path):
     dst = tmp_path/'repo'

@@ -183,7 +183,8 @@ def build_model(method:str,            # one of METHODS: 'cam','has','acol','adl
                 **kw,                  # head_hidden=, attn_kw={...} (attention options), method options (e.g. ACoL threshold=, ADL drop_rate=)
                ) -> WSOLNet:
     "The WSOL network of `method`: ResNet body (layer4 stride 1), attention slot and class-map head."
-    if method not in _BUILDERS and method in METHODS: import rfga_nb.methods  # registers 'acol' and 'adl'
+    if method not in _BUILDERS and method in METHODS:
+        raise ValueError(f'{method!r} is registered by rfga_nb.methods: `import rfga_nb.methods` first (rfga_nb.learner does)')
     if method not in _BUILDERS: raise ValueError(f'unknown method {method!r}; choose one of {METHODS}')
     if not (isinstance(n_classes, int) and n_classes > 0): raise ValueError(f'n_classes must be a positive int, got {n_classes!r}')
     body = resnet_body(arch, pretrained, output_stride, width)

@@ -9,7 +9,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['triple_view_pool', 'ViewAttention', 'outer_sum', 'calibrate', 'RFGA', 'bench_fwd_bwd']
+__all__ = ['triple_view_pool', 'ViewAttention', 'outer_sum', 'calibrate', 'RFGA', 'on_cuda', 'bench_fwd_bwd']
 
 # %% ../nbs/00_rfga.ipynb #e69d9ddc
 def triple_view_pool(x:torch.Tensor, # feature tensor (B, C, H, W)
@@ -102,6 +102,13 @@ class RFGA(nn.Module):
         return (out, attn) if return_attn else out
 
     def extra_repr(self): return f'views={self.views!r}, residual={self.residual}, expand_sigmoid={self.expand_sigmoid}'
+
+# %% ../nbs/00_rfga.ipynb #22d3a6e2
+def on_cuda() -> bool:
+    "True where CUDA is available; else print that the calling `gpu` cell is skipped and return False."
+    if torch.cuda.is_available(): return True
+    print('skipped: this cell needs a CUDA GPU (torch.cuda.is_available() is False)')
+    return False
 
 # %% ../nbs/00_rfga.ipynb #e5a8a8c5
 def bench_fwd_bwd(models:dict, # name -> module to time (all on the device of `x`)
