@@ -564,13 +564,14 @@ class SyntheticWSOL(WSOLDataset):
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float=1., # birds: see `draw_bird`; 1 (calibrated in 09): the muted body hue follows the class too, a weak cue
+                 body_hint:float|None=None, # birds: see `draw_bird`; default 1 (calibrated in 09): the muted body hue follows the class, a weak cue
                  kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
                 ):
         if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
         hi = 12 if kind == 'birds' else len(WHOLE_TEXTURES)
         if not 2 <= n_classes <= hi: raise ValueError(f'n_classes must be in 2..{hi} for {kind!r}, got {n_classes}')
-        if kind == 'whole' and body_hint: raise ValueError("body_hint is an option of the 'birds' set only")
+        if kind == 'whole' and body_hint is not None: raise ValueError("body_hint is an option of the 'birds' set only")
+        body_hint = 1. if body_hint is None else body_hint
         names = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
         vocab = ([f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)] if kind == 'birds'
                  else WHOLE_TEXTURES[:n_classes])

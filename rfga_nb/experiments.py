@@ -173,7 +173,7 @@ def merge_results(df:pd.DataFrame, csv) -> pd.DataFrame:
     "Merge run rows into the CSV file `csv` (rows of the same dataset, method, variant and seed are replaced); returns it."
     csv = Path(csv); key = ['dataset', 'method', 'variant', 'seed']
     old = read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
-    new = df[RESULT_COLS].copy(); new['variant'] = new['variant'].fillna('')
+    new = df[RESULT_COLS].copy(); new.attrs = {}; new['variant'] = new['variant'].fillna('')
     keep = ~old.set_index(key).index.isin(new.set_index(key).index)
     merged = pd.concat([old[keep], new], ignore_index=True) if keep.any() else new.reset_index(drop=True)
     csv.parent.mkdir(parents=True, exist_ok=True); merged.to_csv(csv, index=False)
@@ -190,6 +190,7 @@ def read_results(csv) -> pd.DataFrame:
 def summarize(df:pd.DataFrame, std:bool=True) -> pd.DataFrame:
     "One row per (dataset, method, variant): the mean over the seeds of every result column, `<col>_std` and `n_seeds`."
     key = ['dataset', 'method', 'variant']
+    df = df.copy(); df.attrs = {}   # the metric dicts kept by `run_experiments` hold arrays, which pandas cannot compare
     cols = [c for c in ROW_COLS + ['train_seconds'] if c in df.columns]
     g = df.assign(variant=df['variant'].fillna('') if 'variant' in df else '').groupby(key, sort=False)
     out = g[cols].mean()
