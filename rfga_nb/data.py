@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib
+import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +14,19 @@ from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 from fastai.data.external import URLs
 from fastai.data.load import DataLoader, SkipItemException
+from fastai.data.transforms import get_image_files
 from fastai.data.core import DataLoaders
 from fastai.vision.core import imagenet_stats
 import rfga_nb
 
 # %% auto #0
-__all__ = ['SPLITS', 'LOADERS', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError', 'load_image', 'image_size',
-           'load_items', 'make_fake_dataset', 'draw_bird', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm',
-           'valid_tfm', 'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader',
-           'data_root', 'wsol_dls', 'show_boxes', 'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive',
-           'UnsafeArchiveError', 'extract_archive', 'download_dataset', 'make_fake_archives']
+__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SYNTHETIC', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError',
+           'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items', 'make_fake_dataset',
+           'draw_bird', 'draw_whole', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm',
+           'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
+           'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
+           'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
+           'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -79,6 +82,60 @@ def image_size(path) -> tuple:
     try:
         with Image.open(path) as im: return im.size
     except Exception as e: raise BadImageError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
+
+# %% ../nbs/03_data.ipynb #f483b491
+class BadAnnotationError(ValueError):
+    "An annotation that does not fit its image or the class list; the message names the file and line"
+
+def _where_each(box_where, where, n):
+    return list(box_where) if isinstance(box_where, (list, tuple)) else [box_where or where] * n
+
+def check_item(path, # the image file
+               label, # 0-based class index, or (with `classes`) the class as the annotation writes it
+               boxes, # (n,4) boxes as numbers or strings; n may be 0 (no box)
+               vocab, # the dataset's class names
+               where:str, # where the image is listed, e.g. 'images.txt line 3': every error names it
+               label_where:str|None=None, # where the label is written (default `where`)
+               box_where=None, # where the boxes are written: one str, or one per box (default `where`)
+               classes:dict|None=None, # annotation key -> 0-based class (CUB's ids, Aircraft's variants, a CSV's names)
+               crop_bottom:int=0, # rows cut off the bottom when the image is loaded (Aircraft's banner)
+               xywh:bool=False, # boxes written as x, y, w, h (CUB) instead of x0, y0, x1, y1
+              ) -> Item:
+    "An `Item` with a known class, an image that exists and boxes that overlap it (clamped to it); else an error naming `where`"
+    path, lw = Path(path), label_where or where
+    if classes is not None:
+        if label not in classes:
+            raise BadAnnotationError(f"{lw}: unknown class {label!r} for image {path.name} "
+                                     f"(the class list has {len(classes)}: {', '.join(map(repr, list(classes)[:5]))}{', ...' if len(classes) > 5 else ''})")
+        label = classes[label]
+    if not isinstance(label, (int, np.integer)) or not 0 <= label < len(vocab):
+        raise BadAnnotationError(f"{lw}: class {label!r} of image {path.name} is not one of the {len(vocab)} classes")
+    try: W, H = image_size(path)
+    except (FileNotFoundError, BadImageError) as e: raise type(e)(f"{where}: {e}") from e
+    size, out = (W, H - crop_bottom), []
+    for b, bw in zip(boxes, _where_each(box_where, where, len(boxes))):
+        try: v = [float(t) for t in b]
+        except (TypeError, ValueError): v = []
+        if len(v) != 4 or not np.isfinite(v).all():
+            raise BadAnnotationError(f"{bw}: box {list(b)} of image {path.name} is not 4 numbers")
+        x0, y0, x1, y1 = (v[0], v[1], v[0] + v[2], v[1] + v[3]) if xywh else v
+        fmt = f"{'x,y,w,h' if xywh else 'x0,y0,x1,y1'} = {', '.join(f'{t:g}' for t in v)}"
+        if x1 < x0 or y1 < y0: raise BadAnnotationError(f"{bw}: box {fmt} of image {path.name} has x1 < x0 or y1 < y0")
+        if x0 > size[0] - 1 or y0 > size[1] - 1 or x1 < 0 or y1 < 0:
+            raise BadAnnotationError(f"{bw}: box {fmt} lies entirely outside its {size[0]}x{size[1]} image {path.name}")
+        out.append([x0, y0, x1, y1])
+    return Item(path, int(label), clamp_boxes(out, size), size, crop_bottom)
+
+class _Skipper:
+    "`with skip: ...` raises a bad image or annotation, or with `skip_bad` notes it and goes on; `warn` names those skipped"
+    def __init__(self, skip_bad:bool=False): self.skip_bad, self.bad = skip_bad, []
+    def __enter__(self): return self
+    def __exit__(self, typ, e, tb):
+        if e is None or not self.skip_bad or not isinstance(e, (FileNotFoundError, BadImageError, BadAnnotationError)): return False
+        self.bad.append(str(e)); return True
+    def warn(self, what:str):
+        if self.bad: warnings.warn(f"{what}: skipped {len(self.bad)} item(s) with an unreadable image or a bad annotation: "
+                                   + '; '.join(self.bad[:5]) + (' ...' if len(self.bad) > 5 else ''))
 
 # %% ../nbs/03_data.ipynb #8b0fb8c8
 def _fake_jpeg(fn, size, boxes, rng, gray=False, banner=0):
@@ -136,11 +193,16 @@ def _find_root(path, marker, candidates, layout):
     raise FileNotFoundError(f"{marker} not found (looked for {looked}).\nExpected layout:\n{layout}\n"
                             f"Get the data with `download_dataset(...)` or point `path` to the extracted folder.")
 
-def _read_table(fn, n_split=1):
-    "Lines of a space-separated file, each split on its first `n_split` spaces"
+def _read_table(fn, n_split=1, numbered=False):
+    "Lines of a space-separated file, each split on its first `n_split` spaces (`numbered`: `(line number, fields)`)"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"annotation file not found: {fn}")
-    return [l.strip().split(' ', n_split) for l in fn.read_text().splitlines() if l.strip()]
+    rows = [(n, l.strip().split(' ', n_split)) for n, l in enumerate(fn.read_text().splitlines(), 1) if l.strip()]
+    return rows if numbered else [r for _, r in rows]
+
+def _keyed(fn, n_split=1) -> dict:
+    "first field -> (the other fields, 'fn line N'), for the tables keyed by an image id"
+    return {r[0]: (r[1:], f'{fn} line {n}') for n, r in _read_table(fn, n_split, numbered=True)}
 
 def _entry(table:dict, key, fn):
     "`table[key]`, or a KeyError naming the annotation file that lacks `key`"
@@ -154,22 +216,21 @@ CUB_LAYOUT = """  root/CUB_200_2011/ (or root/ itself)
     classes.txt  images.txt  image_class_labels.txt  train_test_split.txt  bounding_boxes.txt
     images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ..."""
 
-def _load_cub(path, split, size_fn=None):
+def _load_cub(path, split, skip=None):
     _check_split('cub', split, ['train', 'test'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, 'images.txt', ['.', 'CUB_200_2011'], CUB_LAYOUT)
-    images = dict(_read_table(root/'images.txt'))
-    labels = {i: int(c) for i, c in _read_table(root/'image_class_labels.txt')}
+    images, labels, boxes = _keyed(root/'images.txt'), _keyed(root/'image_class_labels.txt'), _keyed(root/'bounding_boxes.txt', 4)
     is_train = {i: int(t) for i, t in _read_table(root/'train_test_split.txt')}
-    boxes = {r[0]: [float(v) for v in r[1:]] for r in _read_table(root/'bounding_boxes.txt', 4)}
-    vocab = [n.split('.', 1)[-1] for _, n in sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))]
+    cls = sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))
+    vocab, classes = [n.split('.', 1)[-1] for _, n in cls], {i: k for k, (i, _) in enumerate(cls)}
     want, items = int(split == 'train'), Items(vocab=vocab)
     for i in sorted(images, key=int):
         if _entry(is_train, i, root/'train_test_split.txt') != want: continue
-        p = root/'images'/images[i]
-        if (size := size_fn(p)) is None: continue
-        x, y, w, h = _entry(boxes, i, root/'bounding_boxes.txt')
-        items.append(Item(p, _entry(labels, i, root/'image_class_labels.txt') - 1, clamp_boxes([[x, y, x + w, y + h]], size), size))
+        (rel, *_), where = images[i]
+        (c, *_), lw = _entry(labels, i, root/'image_class_labels.txt')
+        box, bw = _entry(boxes, i, root/'bounding_boxes.txt')
+        with skip: items.append(check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True))
     return items
 
 # %% ../nbs/03_data.ipynb #eee7288d
@@ -207,22 +268,19 @@ AIRCRAFT_LAYOUT = """  root/fgvc-aircraft-2013b/data/ (or root/data/ or root/ it
     variants.txt  images_box.txt  images_variant_{train,val,test,trainval}.txt
     images/0034309.jpg ... (7-digit ids)"""
 
-def _load_aircraft(path, split, size_fn=None):
+def _load_aircraft(path, split, skip=None):
     _check_split('aircraft', split, ['train', 'val', 'test', 'trainval'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, 'images_box.txt', ['.', 'data', 'fgvc-aircraft-2013b/data'], AIRCRAFT_LAYOUT)
     vfile = root/'variants.txt'
     if not vfile.is_file(): raise FileNotFoundError(f"annotation file not found: {vfile}")
     vocab = [l.strip() for l in vfile.read_text().splitlines() if l.strip()]
-    idx = {v: i for i, v in enumerate(vocab)}
-    boxes = {r[0]: [float(v) for v in r[1:]] for r in _read_table(root/'images_box.txt', 4)}
-    items = Items(vocab=vocab)
-    for iid, variant in _read_table(root/f'images_variant_{split}.txt'):
-        if variant not in idx: raise ValueError(f"{root/f'images_variant_{split}.txt'}: unknown variant {variant!r} for image {iid}")
-        p = root/'images'/f'{iid}.jpg'
-        if (s := size_fn(p)) is None: continue
-        size = (s[0], s[1] - AIRCRAFT_BANNER)
-        items.append(Item(p, idx[variant], clamp_boxes([_entry(boxes, iid, root/'images_box.txt')], size), size, AIRCRAFT_BANNER))
+    classes, boxes, items = {v: i for i, v in enumerate(vocab)}, _keyed(root/'images_box.txt', 4), Items(vocab=vocab)
+    lfile = root/f'images_variant_{split}.txt'
+    for n, (iid, *variant) in _read_table(lfile, numbered=True):
+        box, bw = _entry(boxes, iid, root/'images_box.txt')
+        with skip: items.append(check_item(root/'images'/f'{iid}.jpg', ''.join(variant), [box], vocab, f'{lfile} line {n}',
+                                           box_where=bw, classes=classes, crop_bottom=AIRCRAFT_BANNER))
     return items
 
 # %% ../nbs/03_data.ipynb #3d7acdc9
@@ -296,20 +354,20 @@ DOGS_LAYOUT = """  root/ (the three archives extracted side by side)
 def _mat_strings(a): return [str(np.ravel(o)[0]) for o in np.ravel(a)]
 
 def _voc_boxes(fn):
-    "All `<object><bndbox>` boxes of a PASCAL-VOC XML file, as an (n,4) float array"
+    "All `<object><bndbox>` boxes of a PASCAL-VOC XML file, as written: (n,4) strings, checked by `check_item`"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"annotation file not found: {fn}")
     try: root = ET.parse(fn).getroot()
-    except ET.ParseError as e: raise ValueError(f"cannot parse annotation {fn}: {e}") from e
-    bbs = [[float(o.find(f'bndbox/{k}').text) for k in ('xmin', 'ymin', 'xmax', 'ymax')] for o in root.iter('object')]
-    if not bbs: raise ValueError(f"no <object><bndbox> in annotation {fn}")
-    return np.array(bbs, dtype=np.float32)
+    except ET.ParseError as e: raise BadAnnotationError(f"cannot parse annotation {fn}: {e}") from e
+    bbs = [[o.findtext(f'bndbox/{k}') for k in ('xmin', 'ymin', 'xmax', 'ymax')] for o in root.iter('object')]
+    if not bbs: raise BadAnnotationError(f"no <object><bndbox> in annotation {fn}")
+    return bbs
 
-def _load_dogs(path, split, size_fn=None):
+def _load_dogs(path, split, skip=None):
     _check_split('dogs', split, ['train', 'test'])
-    size_fn = size_fn or image_size
+    skip = skip or _Skipper()
     root = _find_root(path, f'{split}_list.mat', ['.', 'lists'], DOGS_LAYOUT)
-    m = scipy.io.loadmat(root/f'{split}_list.mat')
+    m = scipy.io.loadmat(lfile := root/f'{split}_list.mat')
     files, anns, labels = _mat_strings(m['file_list']), _mat_strings(m['annotation_list']), m['labels'].ravel().astype(int) - 1
     allf = root/'file_list.mat'                     # all images: gives every class name even for a partial split
     if allf.is_file():
@@ -317,10 +375,10 @@ def _load_dogs(path, split, size_fn=None):
     else: names = dict(zip(labels, files))
     vocab = [names[c].split('/')[0].split('-', 1)[-1] if c in names else f'class_{c}' for c in range(max(names) + 1)]
     items, base = Items(vocab=vocab), root.parent if root.name == 'lists' else root
-    for f, a, l in zip(files, anns, labels):
-        p = base/'Images'/f
-        if (size := size_fn(p)) is None: continue
-        items.append(Item(p, int(l), clamp_boxes(_voc_boxes(base/'Annotation'/a), size), size))
+    classes = {c + 1: c for c in range(len(vocab))}   # the file's 1-based labels
+    for k, (f, a, l) in enumerate(zip(files, anns, labels)):
+        with skip: items.append(check_item(base/'Images'/f, int(l) + 1, _voc_boxes(base/'Annotation'/a), vocab,
+                                           f'{lfile} entry {k + 1} ({f})', box_where=str(base/'Annotation'/a), classes=classes))
     return items
 
 # %% ../nbs/03_data.ipynb #e137ca6b
@@ -330,29 +388,25 @@ LOADERS = {'cub': _load_cub, 'aircraft': _load_aircraft, 'dogs': _load_dogs}
 def load_items(name:str, # 'cub', 'aircraft' or 'dogs'
                path=None, # the extracted dataset (default `data_root()/name`)
                split:str='train', # one of `SPLITS[name]`
-               skip_bad:bool=False, # drop (with a warning) images whose file is missing or whose header is unreadable
+               skip_bad:bool=False, # drop (with a warning) items whose image is missing or unreadable or whose annotation is bad
               ) -> Items:
     "Parse a dataset's annotations: `Items` of `Item(path, label, boxes, size)`, with `.vocab` the class names"
     if name not in LOADERS: raise ValueError(f"unknown dataset {name!r}: choose from {list(LOADERS)}")
     path = Path(path) if path is not None else data_root()/name
-    bad = []
-    def size_fn(p):
-        try: return image_size(p)
-        except (FileNotFoundError, BadImageError) as e:
-            if not skip_bad: raise
-            bad.append(str(e))
-    items = LOADERS[name](path, split, size_fn)
-    if bad: warnings.warn(f"{name}/{split}: skipped {len(bad)} unreadable image(s): " + '; '.join(bad[:5]))
+    skip = _Skipper(skip_bad)
+    items = LOADERS[name](path, split, skip)
+    skip.warn(f"{name}/{split}")
     return items
 
 _FAKERS = {'cub': _fake_cub, 'aircraft': _fake_aircraft, 'dogs': _fake_dogs}
 
-def make_fake_dataset(name:str, # 'cub', 'aircraft' or 'dogs'
+def make_fake_dataset(name:str, # 'cub', 'aircraft', 'dogs' or 'csv'
                       path, # folder to write the tree into (the root `load_items` reads)
                       seed:int=0, **kwargs):
     """Write a small copy of dataset `name` in its exact on-disk format (JPEGs incl. a grayscale one, txt/XML/.mat files).
     `kwargs`: cub `n_classes=3, n_per_class=4, layout='nested'|'flat'`; aircraft `n_classes=3, n_per_split=3`;
-    dogs `n_classes=3, n_train=2, n_test=2` (per class). Returns the root that `load_items(name, root, split)` reads."""
+    dogs `n_classes=3, n_train=2, n_test=2` (per class);
+    csv (your own dataset, `items_from_csv`) `n_classes=3, n_train=3, n_test=2` (per class). Returns the root that `load_items(name, root, split)` reads."""
     if name not in _FAKERS: raise ValueError(f"unknown dataset {name!r}: choose from {list(_FAKERS)}")
     return _FAKERS[name](path, seed=seed, **kwargs)
 
@@ -388,6 +442,52 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     hue = (label / n_classes + rng.uniform(-.03, .03)) % 1
     img[head > 0] = np.array(colorsys.hsv_to_rgb(hue, .9, .95)) * 255 + rng.normal(0, 6, (int(head.sum()), 3))
     ys, xs = np.nonzero(body | head)
+    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+
+# %% ../nbs/03_data.ipynb #cf7b0d28
+WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
+
+def _texture(kind:str, S:int, rng:np.random.Generator, scale:float=1.) -> np.ndarray:
+    "A binary (S,S) texture of `kind` with a random angle, period (3.5-10 px times `scale`, log-uniform) and phase"
+    yy, xx = np.mgrid[:S, :S].astype(np.float32)
+    phi, p = rng.uniform(0, np.pi), np.exp(rng.uniform(np.log(3.5), np.log(10))) * scale
+    u = (xx * np.cos(phi) + yy * np.sin(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
+    v = (-xx * np.sin(phi) + yy * np.cos(phi)) / p * 2 * np.pi + rng.uniform(0, 2 * np.pi)
+    if kind == 'stripes': return np.sin(u) > 0
+    if kind == 'checks': return np.sin(u) * np.sin(v) > 0
+    if kind == 'dots': return np.cos(u) + np.cos(v) > 1
+    if kind == 'grid': return (np.cos(u) > .6) | (np.cos(v) > .6)
+    raise ValueError(f'unknown texture {kind!r}: choose from {WHOLE_TEXTURES}')
+
+def draw_whole(rng:np.random.Generator, # random generator that decides everything but the class
+               size:int=64, # image side in pixels
+               label:int=0, # class: the kind of texture, `WHOLE_TEXTURES[label]`
+              ):
+    "One whole-object WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: the texture of every part is the class"
+    S, sc = size, size / 64
+    blot = cv2.resize(rng.normal(0, 1, (6, 6)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC)
+    img = rng.uniform(70, 190) + rng.uniform(-25, 25, 3) + 30 * blot[..., None]  # (S,S,3) float
+    for _ in range(int(rng.integers(6, 14))):  # clutter: discs of random colour and size
+        c = (int(rng.integers(0, S)), int(rng.integers(0, S)))
+        cv2.circle(img, c, int(round(rng.uniform(1.5, 5) * sc)), rng.uniform(30, 230, 3).tolist(), -1)
+    mask = np.zeros((S, S), np.uint8)
+    a = rng.uniform(.16, .32) * S; b = a * rng.uniform(.5, 1.)
+    cx, cy = rng.uniform(a + 2, S - a - 3), rng.uniform(a + 2, S - a - 3)
+    th = rng.uniform(0, np.pi)
+    if rng.random() < .5: cv2.ellipse(mask, (round(cx), round(cy)), (round(a), round(b)), float(np.degrees(th)), 0, 360, 1, -1)
+    else:  # a convex-ish polygon of 5-8 corners on the same ellipse
+        n = int(rng.integers(5, 9)); ang = (np.arange(n) + rng.uniform(-.3, .3, n)) * 2 * np.pi / n
+        x, y = a * rng.uniform(.75, 1, n) * np.cos(ang), b * rng.uniform(.75, 1, n) * np.sin(ang)
+        pts = np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], 1)
+        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+    pat = _texture(WHOLE_TEXTURES[label], S, rng, sc)
+    h = rng.uniform(0, 1)
+    dark = np.array(colorsys.hsv_to_rgb(h, rng.uniform(.2, .8), rng.uniform(.15, .45))) * 255
+    light = np.array(colorsys.hsv_to_rgb((h + rng.uniform(-.25, .25)) % 1, rng.uniform(.1, .6), rng.uniform(.7, 1.))) * 255
+    m = mask > 0
+    img[m] = np.where(pat[..., None], light, dark)[m]
+    img = img + rng.normal(0, 8, (S, S, 3))
+    ys, xs = np.nonzero(m)
     return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
 
 # %% ../nbs/03_data.ipynb #e2deb6c2
@@ -458,28 +558,35 @@ class WSOLDataset(torch.utils.data.Dataset):
         return x, label, boxes.astype(np.float32)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
+SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole'}  # dataset name -> kind of `SyntheticWSOL`
+
 class SyntheticWSOL(WSOLDataset):
-    "The synthetic bird set: image `i` of a split is drawn on the fly from `(seed, split, i)`; class = head hue"
+    "A synthetic set drawn on the fly from `(seed, split, i)`: 'birds' (class = head hue) or 'whole' (class = texture)"
     def __init__(self, n:int=1000, # number of images
                  img_size:int=64, # side of the generated images
-                 n_classes:int=4, # number of classes (head hues), at most 12
+                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures for 'whole'
                  seed:int=0, # images depend only on (seed, split, index)
                  split:str='train', # 'train' and 'valid' draw disjoint streams
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float=0., # see `draw_bird`: 0 = only the head tells the class
+                 body_hint:float=0., # birds: see `draw_bird` (0 = only the head tells the class)
+                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
                 ):
-        if not 2 <= n_classes <= 12: raise ValueError(f'n_classes must be in 2..12, got {n_classes}')
+        if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
+        hi = 12 if kind == 'birds' else len(WHOLE_TEXTURES)
+        if not 2 <= n_classes <= hi: raise ValueError(f'n_classes must be in 2..{hi} for {kind!r}, got {n_classes}')
+        if kind == 'whole' and body_hint: raise ValueError("body_hint is an option of the 'birds' set only")
         names = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
-        vocab = [f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)]
+        vocab = ([f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)] if kind == 'birds'
+                 else WHOLE_TEXTURES[:n_classes])
         super().__init__(range(n), vocab, size or img_size, split == 'train' if train is None else train, resize)
         self.n, self.img_size, self.n_classes, self.seed, self.split, self.body_hint = n, img_size, n_classes, seed, split, body_hint
-        self._stream = {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
+        self.kind, self._stream = kind, {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
     def get(self, i):
-        label = i % self.n_classes
-        img, box = draw_bird(np.random.default_rng([self.seed, self._stream, i]), self.img_size, label, self.n_classes,
-                             self.body_hint)
+        label, rng = i % self.n_classes, np.random.default_rng([self.seed, self._stream, i])
+        if self.kind == 'whole': img, box = draw_whole(rng, self.img_size, label)
+        else: img, box = draw_bird(rng, self.img_size, label, self.n_classes, self.body_hint)
         return Image.fromarray(img), label, box[None]
 
 # %% ../nbs/03_data.ipynb #c1666871
@@ -522,40 +629,47 @@ def _subset(items, n, seed):
     idx = sorted(np.random.default_rng(seed).choice(len(items), n, replace=False))
     return Items([items[i] for i in idx], items.vocab)
 
-def wsol_dls(name:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
+def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
              path=None, # extracted dataset folder (default `data_root()/name`); unused for 'synthetic'
              size:int|None=None, # network input side: 448 for the real sets, 64 for 'synthetic' by default
              bs:int=20, # batch size (the paper's 20)
              resize:int|None=None, # train-time resize before the random crop (default size*600/448)
              train_split:str='train', # split to train on
              valid_split:str='test', # split to evaluate on (the paper evaluates on the test split)
-             n_train:int|None=None, # number of training images (synthetic: default 1000; real: a seeded subset, default all)
+             n_train:int|None=None, # number of training images (synthetic: default 2000; real: a seeded subset, default all)
              n_valid:int|None=None, # number of evaluation images (synthetic: default 200; real: default all)
              n_classes:int=4, # synthetic only: number of classes
              img_size:int|None=None, # synthetic only: side of the generated images (default `size`)
              seed:int=0, # seeds shuffling, augmentation, subsets and the synthetic images
              num_workers:int|None=None, # default: min(8, cores) on CUDA, 0 on CPU
              device=None, # default: CUDA when available
-             skip_bad:bool=False, # skip unreadable images with a warning instead of raising
+             skip_bad:bool=False, # skip unreadable images and bad annotations with a warning instead of raising
              download:bool=False, # download the dataset first when it is not there yet
+             items:tuple|None=None, # your own `(train_items, valid_items)` (e.g. from `items_from_csv`): used instead of `name`
+             valid:str|None=None, # the evaluation set of a 'csv:'/'folder:' dataset, e.g. 'csv:test.csv'
              **synth_kw, # synthetic only: more `SyntheticWSOL` arguments (e.g. `body_hint`)
             ) -> DataLoaders:
     "fastai DataLoaders for WSOL: batches `(x, y, boxes)`, paper transforms, `dls.c`, `dls.vocab`, `dls.n_inp == 1`"
-    if name == 'synthetic':
+    if valid is not None and (items is not None or not _is_spec(name)):
+        raise ValueError(f"valid={valid!r} is the evaluation set of a 'csv:'/'folder:' dataset, not of {'items' if items is not None else repr(name)}")
+    if items is None and name in SYNTHETIC:
         size = size or 64
-        kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, **synth_kw)
-        train_ds = SyntheticWSOL(n_train or 1000, split='train', resize=resize, **kw)
+        kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, kind=SYNTHETIC[name], **synth_kw)
+        train_ds = SyntheticWSOL(n_train or 2000, split='train', resize=resize, **kw)
         valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
-    elif name in LOADERS:
+    elif items is not None or name in LOADERS or _is_spec(name):
         size = size or 448
-        path = Path(path) if path is not None else data_root()/name
-        if download: download_dataset(name, path)
-        tr = _subset(load_items(name, path, train_split, skip_bad), n_train, seed)
-        va = _subset(load_items(name, path, valid_split, skip_bad), n_valid, seed + 1)
+        if items is None and name in LOADERS:
+            path = Path(path) if path is not None else data_root()/name
+            if download: download_dataset(name, path)
+            tr, va = load_items(name, path, train_split, skip_bad), load_items(name, path, valid_split, skip_bad)
+        else: tr, va = _own_items(items, name, valid, skip_bad)
+        tr, va = _subset(tr, n_train, seed), _subset(va, n_valid, seed + 1)
         train_ds = WSOLDataset(tr, tr.vocab, size, train=True, resize=resize, skip_bad=skip_bad)
         valid_ds = WSOLDataset(va, va.vocab, size, train=False, skip_bad=skip_bad)
-    else: raise ValueError(f"unknown dataset {name!r}: choose from ['synthetic', 'cub', 'aircraft', 'dogs']")
-    if synth_kw and name != 'synthetic': raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
+    else: raise ValueError(f"unknown dataset {name!r}: choose from {[*SYNTHETIC, *LOADERS]}, "
+                           f"or your own as 'csv:FILE.csv' or 'folder:DIR'")
+    if synth_kw and (name not in SYNTHETIC or items is not None): raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
     if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else 0
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)
@@ -582,6 +696,123 @@ def show_boxes(imgs, boxes, titles=None, ncols:int=8, figsize_per:float=1.3):
         if titles is not None: ax.set_title(titles[k], fontsize=7)
     plt.tight_layout()
     return fig
+
+# %% ../nbs/03_data.ipynb #f75bc401
+_CSV_FORMAT = 'path,label or path,label,x0,y0,x1,y1'
+
+def _sorted_classes(names) -> list:
+    "The distinct class names, sorted; integer names in numeric order ('2' before '10')"
+    return sorted(set(names), key=lambda s: (0, int(s), '') if s.isdigit() else (1, 0, s))
+
+def _csv_rows(fn):
+    "(line number, fields) of the non-empty rows of a CSV file; a first row starting with 'path' is a header"
+    fn = Path(fn)
+    if not fn.is_file(): raise FileNotFoundError(f"CSV file not found: {fn}")
+    with open(fn, newline='', encoding='utf-8-sig') as f:
+        rd = csv.reader(f)
+        rows = [(rd.line_num, r) for r in ([v.strip() for v in row] for row in rd) if any(r)]
+    return rows[1:] if rows and rows[0][1][0].lower() == 'path' else rows
+
+def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; rows with one path = several boxes
+                   root=None, # folder the image paths are relative to (default: the CSV file's folder)
+                   vocab=None, # class names (default: the file's labels, sorted); a label outside them is an error
+                   skip_bad:bool=False, # leave out bad rows and images with a warning instead of raising
+                  ) -> Items:
+    "Your own dataset from a CSV file: `Items` (one per image, boxes in its pixels, maybe none) with `.vocab`"
+    csv_file = Path(csv_file); root = Path(root) if root is not None else csv_file.parent
+    skip, imgs = _Skipper(skip_bad), {}
+    for n, r in _csv_rows(csv_file):
+        with skip:
+            where = f'{csv_file} line {n}'
+            if len(r) not in (2, 6) or not all(r[:2]) or (any(r[2:]) and not all(r[2:])):
+                raise BadAnnotationError(f"{where}: expected {_CSV_FORMAT}, got {len(r)} field(s): {','.join(r)}")
+            im = imgs.setdefault(r[0], dict(label=r[1], where=where, boxes=[], box_where=[]))
+            if r[1] != im['label']:
+                raise BadAnnotationError(f"{where}: image {r[0]} has label {r[1]!r} here but {im['label']!r} at {im['where']}")
+            if any(r[2:]): im['boxes'].append(r[2:]); im['box_where'].append(where)
+    vocab = list(vocab) if vocab is not None else _sorted_classes(im['label'] for im in imgs.values())
+    classes, items = {c: k for k, c in enumerate(vocab)}, Items(vocab=vocab)
+    for p, im in imgs.items():
+        with skip: items.append(check_item(root/p, im['label'], im['boxes'], vocab, im['where'], box_where=im['box_where'],
+                                           classes=classes))
+    skip.warn(str(csv_file))
+    if not items: raise ValueError(f"{csv_file}: no images (rows {_CSV_FORMAT} expected)")
+    return items
+
+def items_from_folder(path, # `path/<class>/<image>`; deeper folders count for their top class folder
+                      vocab=None, # class names (default: the sub-folders, sorted); a folder outside them is an error
+                      skip_bad:bool=False, # leave out unreadable images with a warning instead of raising
+                     ) -> Items:
+    "Your own dataset from class sub-folders: `Items` without boxes (enough to train; evaluation needs boxes)"
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"dataset folder not found: {path}")
+    files = sorted(f for f in get_image_files(path) if len(f.relative_to(path).parts) > 1)
+    if not files: raise ValueError(f"{path}: no images in class sub-folders (expected {path}/<class>/<image>)")
+    vocab = list(vocab) if vocab is not None else _sorted_classes(f.relative_to(path).parts[0] for f in files)
+    classes, skip, items = {c: k for k, c in enumerate(vocab)}, _Skipper(skip_bad), Items(vocab=vocab)
+    for f in files:
+        with skip: items.append(check_item(f, f.relative_to(path).parts[0], [], vocab, str(f), classes=classes))
+    skip.warn(str(path))
+    return items
+
+def items_from_spec(spec:str, # 'csv:FILE.csv' or 'folder:DIR', as the command line writes a dataset
+                    vocab=None, skip_bad:bool=False) -> Items:
+    "`items_from_csv` or `items_from_folder`, from a dataset spec"
+    kind, _, p = spec.partition(':')
+    if kind == 'csv' and p: return items_from_csv(p, vocab=vocab, skip_bad=skip_bad)
+    if kind == 'folder' and p: return items_from_folder(p, vocab=vocab, skip_bad=skip_bad)
+    raise ValueError(f"dataset {spec!r}: expected 'csv:FILE.csv' or 'folder:DIR'")
+
+def _is_spec(name) -> bool: return isinstance(name, str) and name.partition(':')[0] in ('csv', 'folder') and ':' in name
+
+def _own_items(items, name, valid, skip_bad):
+    "(train, valid) `Items` with one vocab, from `items=(train, valid)` or from a 'csv:'/'folder:' `name` and `valid`"
+    if items is None:
+        if valid is None: raise ValueError(f"dataset {name!r} needs its evaluation set too: valid='csv:test.csv' (rfga_train --valid)")
+        tr = items_from_spec(name, skip_bad=skip_bad)
+        return tr, items_from_spec(valid, vocab=tr.vocab, skip_bad=skip_bad)
+    if len(items) != 2: raise ValueError(f"items must be (train_items, valid_items), got {len(items)} element(s)")
+    tr, va = items
+    vocab = list(getattr(tr, 'vocab', None) or [])
+    if not vocab: raise ValueError("items: the train items need their class names: use items_from_csv/items_from_folder or Items(items, vocab)")
+    if getattr(va, 'vocab', None) and list(va.vocab) != vocab:
+        raise ValueError(f"items: the valid items have other classes than the train items ({list(va.vocab)[:4]}... vs "
+                         f"{vocab[:4]}...): read them with vocab=train_items.vocab")
+    for what, its in [('train', tr), ('valid', va)]:
+        if not len(its): raise ValueError(f"items: no {what} items")
+        if bad := [it for it in its if not 0 <= it.label < len(vocab)]:
+            raise ValueError(f"items: {what} image {bad[0].path} has class {bad[0].label}, not one of the {len(vocab)} classes")
+    return Items(tr, vocab), Items(va, vocab)
+
+def require_boxes(dl, # a DataLoader, a dataset or a list of `Item`s
+                  what:str='evaluation'): # what needs them, for the message
+    "Raise a clear error when some items have no ground-truth box: scoring needs boxes (training does not)"
+    items = getattr(getattr(dl, 'dataset', dl), 'items', dl)
+    if not isinstance(items, list): return                       # e.g. the synthetic set: every image has its box
+    if miss := [it for it in items if isinstance(it, Item) and len(it.boxes) == 0]:
+        raise ValueError(f"{what} needs ground-truth boxes, but {len(miss)} of {len(items)} images have none "
+                         f"(e.g. {miss[0].path}): give them as path,label,x0,y0,x1,y1 rows in the CSV")
+
+# %% ../nbs/03_data.ipynb #cec5d022
+_OWN_CLASSES = ['crow', 'jay', 'finch', 'wren', 'owl', 'kite']
+
+def _fake_csv(path, n_classes=3, n_train=3, n_test=2, seed=0):
+    "Write a small dataset of your own: `{train,test}/<class>/NNNN.jpg`, and `train.csv`, `test.csv` listing them"
+    rng, root, n = np.random.default_rng(seed), Path(path), 0
+    names = (_OWN_CLASSES + [f'class_{c}' for c in range(len(_OWN_CLASSES), n_classes)])[:n_classes]
+    for split, k in [('train', n_train), ('test', n_test)]:
+        rows = ['path,label,x0,y0,x1,y1']
+        for name in names:
+            for _ in range(k):
+                n += 1; rel = f'{split}/{name}/{n:04d}.jpg'; size = _rand_size(rng)
+                boxes = [_rand_box(rng, *size) for _ in range(2 if n % 4 == 1 else 1)]    # some images hold two objects
+                _fake_jpeg(root/rel, size, boxes, rng)
+                if split == 'train' and n % 5 == 3: rows.append(f'{rel},{name}')            # no box: enough to train
+                else: rows += [f'{rel},{name},' + ','.join(map(str, b)) for b in boxes]
+        (root/f'{split}.csv').write_text('\n'.join(rows) + '\n')
+    return root
+
+_FAKERS['csv'] = _fake_csv
 
 # %% ../nbs/03_data.ipynb #bf0c5bf0
 DATASETS = {

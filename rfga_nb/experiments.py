@@ -9,18 +9,19 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastai.torch_core import set_seed
 from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS
+from .learner import fixed_box_baseline
 
 # %% auto #0
-__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'paper_results', 'table1', 'table2', 'table3',
-           'to_markdown', 'run_experiments']
+__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'paper_results', 'table1', 'table2',
+           'table3', 'to_markdown', 'run_experiments', 'merge_results', 'read_results', 'summarize', 'mean_std']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
                'adl': 'ADL', 'cutmix': 'CutMix', 'rfga_nores': 'RFGA w/o R', 'rfga': 'RFGA w/ R',
-               'rfga_c': 'Channel', 'rfga_h': 'Height', 'rfga_w': 'Width'}
+               'rfga_c': 'Channel', 'rfga_h': 'Height', 'rfga_w': 'Width', 'fixed_box': 'Fixed box'}
 TABLE1_METHODS = ['se', 'cbam', 'eca', 'cam', 'has', 'acol', 'adl', 'cutmix', 'rfga_nores', 'rfga']
 TABLE3_METHODS = ['rfga_c', 'rfga_h', 'rfga_w', 'rfga']
-DATASET_NAMES = {'cub': 'CUB', 'aircraft': 'Aircraft', 'dogs': 'Dogs', 'synthetic': 'Synthetic'}
+DATASET_NAMES = {'cub': 'CUB', 'aircraft': 'Aircraft', 'dogs': 'Dogs', 'synthetic': 'Synthetic', 'synthetic-whole': 'Synthetic (whole)'}
 
 # Table 1 (MaxBoxAcc at delta .5-.9, Avg, mIoU) and Table 2 (top-1) of the paper, per dataset and method
 _P1 = """cub se 69.92 39.49 15.26 4.04 0.55 25.85 0.6598 80.84
@@ -126,26 +127,82 @@ def to_markdown(t:pd.DataFrame) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_experiments.ipynb #9b130045
-def run_experiments(dataset:str='synthetic', # 'synthetic', 'cub', 'aircraft' or 'dogs'
+RESULT_COLS = ['dataset', 'method', 'variant', 'seed'] + ROW_COLS + ['train_seconds']
+
+def run_experiments(dataset:str='synthetic', # a dataset of `wsol_dls`: 'synthetic', 'synthetic-whole', 'cub', ...
                     methods=('cam', 'rfga_nores', 'rfga'), # methods of `build_model`
                     out=None, # folder of the runs and tables (default: runs/experiments-<dataset>)
-                    recipe:str|None=None, # 'cpu' or 'paper' (default: cpu for synthetic, paper otherwise)
+                    recipe:str|None=None, # 'cpu' or 'paper' (default: cpu for the synthetic sets, paper otherwise)
                     epochs:int|None=None, # override the recipe's epochs
-                    seed:int=0,
+                    seeds=(0,), # one run per seed and method
+                    csv=None, # merge the rows into this CSV file (e.g. nbs/results/table1.csv)
+                    variant:str='', # a name for the setting, stored in the `variant` column
+                    baseline:bool=False, # add a 'fixed_box' row per seed: `fixed_box_baseline` on the same data
                     verbose:bool=False, # print the per-epoch tables
+                    seed:int|None=None, # a single seed (same as `seeds=(seed,)`)
                     **kwargs) -> pd.DataFrame: # more `train` arguments (size, bs, lr, path, dls_kw, ...)
-    "Train and score each of `methods` on `dataset`; one Table-1/2 row per method (also written to `out`)."
+    "Train and score each of `methods` on `dataset` for every seed; one row per run (also written to `out` and `csv`)."
+    seeds = [seed] if seed is not None else list(seeds)
     out = Path(out) if out is not None else Path('runs')/f'experiments-{dataset}'
-    rows, results = [], {}
-    for m in methods:
-        o = train(dataset, m, recipe=recipe, epochs=epochs, seed=seed, out=out/m, verbose=verbose, **kwargs)
-        rows.append(dict(o['row'], train_s=round(o['train_s'], 1))); results[m] = o['result']
-        if verbose: print(markdown_table([o['row']]))
-    df = pd.DataFrame(rows)
+    rows, results, k, n, t0 = [], {}, 0, len(methods) * len(seeds), time.time()
+    for s in seeds:
+        for m in methods:
+            o = train(dataset, m, recipe=recipe, epochs=epochs, seed=s, out=out/m/f'seed{s}', verbose=verbose, **kwargs)
+            rows.append(dict(dataset=dataset, method=m, variant=variant, seed=s, **{c: o['row'][c] for c in ROW_COLS},
+                             train_seconds=round(o['train_s'], 1)))
+            results[(m, s)] = o['result']
+            if baseline and m == methods[-1]:
+                fb = fixed_box_baseline(o['learn'].dls)
+                rows.append(dict(dataset=dataset, method='fixed_box', variant=variant, seed=s, **result_row(fb), train_seconds=0.))
+                results[('fixed_box', s)] = fb
+            k += 1
+            print(f"[{k}/{n}] {dataset} {m} seed {s}: MaxBoxAcc@0.5 {o['row']['MaxBoxAcc@0.5']:.1f}, "
+                  f"Avg {o['row']['Avg']:.2f}, top-1 {o['row']['Top-1']:.1f} ({o['train_s']:.0f} s; {time.time() - t0:.0f} s in all)", flush=True)
+    df = pd.DataFrame(rows, columns=RESULT_COLS)
     df.attrs['results'] = results
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out/'results.csv', index=False)
-    (out/'table1.md').write_text(to_markdown(table1(df)) + '\n')
-    (out/'table2.md').write_text(to_markdown(table2(df)) + '\n')
-    if df.method.isin(TABLE3_METHODS[:3]).any(): (out/'table3.md').write_text(to_markdown(table3(df)) + '\n')
+    mean = summarize(df, std=False)
+    (out/'table1.md').write_text(to_markdown(table1(mean)) + '\n')
+    (out/'table2.md').write_text(to_markdown(table2(mean)) + '\n')
+    if df.method.isin(TABLE3_METHODS[:3]).any(): (out/'table3.md').write_text(to_markdown(table3(mean)) + '\n')
+    if csv is not None: merge_results(df, csv)
     return df
+
+def merge_results(df:pd.DataFrame, csv) -> pd.DataFrame:
+    "Merge run rows into the CSV file `csv` (rows of the same dataset, method, variant and seed are replaced); returns it."
+    csv = Path(csv); key = ['dataset', 'method', 'variant', 'seed']
+    old = read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
+    new = df[RESULT_COLS].copy(); new['variant'] = new['variant'].fillna('')
+    keep = ~old.set_index(key).index.isin(new.set_index(key).index)
+    merged = pd.concat([old[keep], new], ignore_index=True) if keep.any() else new.reset_index(drop=True)
+    csv.parent.mkdir(parents=True, exist_ok=True); merged.to_csv(csv, index=False)
+    return merged
+
+def read_results(csv) -> pd.DataFrame:
+    "The runs stored in a results CSV (`variant` as text, '' when empty)."
+    df = pd.read_csv(csv, keep_default_na=False, na_values=[''])
+    missing = [c for c in RESULT_COLS if c not in df.columns]
+    if missing: raise ValueError(f"{csv}: not a results file, it lacks the columns {missing}")
+    df['variant'] = df['variant'].fillna('').astype(str)
+    return df
+
+def summarize(df:pd.DataFrame, std:bool=True) -> pd.DataFrame:
+    "One row per (dataset, method, variant): the mean over the seeds of every result column, `<col>_std` and `n_seeds`."
+    key = ['dataset', 'method', 'variant']
+    cols = [c for c in ROW_COLS + ['train_seconds'] if c in df.columns]
+    g = df.assign(variant=df['variant'].fillna('') if 'variant' in df else '').groupby(key, sort=False)
+    out = g[cols].mean()
+    if std: out = out.join(g[cols].std(ddof=1).add_suffix('_std'))
+    return out.join(g.size().rename('n_seeds')).reset_index()
+
+def mean_std(s:pd.DataFrame, cols=None) -> pd.DataFrame:
+    "A `summarize` table as text: `mean ± std` per column (mIoU with 4 decimals, the others with 2)."
+    cols = cols or [c for c in ROW_COLS if c in s.columns]
+    def f(m, sd, c):
+        d = 4 if c == 'mIoU' else 2
+        return '-' if pd.isna(m) else f'{m:.{d}f}' + ('' if pd.isna(sd) else f' ± {sd:.{d}f}')
+    t = s[['dataset', 'method', 'variant', 'n_seeds']].copy()
+    t['method'] = [PAPER_NAMES.get(m, m) for m in t['method']]
+    for c in cols: t[c] = [f(m, sd, c) for m, sd in zip(s[c], s.get(f'{c}_std', pd.Series([np.nan] * len(s))))]
+    return t

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_learner.ipynb #187e21da
 from __future__ import annotations
-import os, re, math, random, pickle, inspect, warnings
+import os, re, math, random, pickle, hashlib, inspect, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -18,21 +18,21 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
 from .metrics import wsol_metrics, BoxAccumulator, resize_cams, box_accuracy
-from .data import wsol_dls
+from .data import wsol_dls, require_boxes, Item, resize_boxes
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint', 'load_checkpoint',
-           'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner']
+           'mean_train_box', 'fixed_box_baseline', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
+           'read_checkpoint', 'load_checkpoint', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
                lr_mult=10., arch='resnet50', pretrained=True),
-    cpu=dict(epochs=8, bs=32, size=64, opt='adam', lr=1e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False),
+    cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16),
 )
 
 def get_recipe(recipe:str|dict='paper', # a name in `RECIPES` or a dict of settings
@@ -103,6 +103,7 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
              dl, # batches `(x, y, boxes)`
              **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
     "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class."
+    require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
     acc, correct, n = BoxAccumulator(**kwargs), 0, 0
     dev = next(model.parameters()).device
@@ -116,6 +117,32 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
     return dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+
+# %% ../nbs/06_learner.ipynb #b4a79067
+def mean_train_box(ds, # a `WSOLDataset` (e.g. `dls.train.dataset`)
+                   n:int|None=1000, # use at most `n` images, evenly spaced (None: all)
+                  ) -> np.ndarray:
+    "The mean first ground-truth box of `ds`'s images, in the pixels of the `ds.size` network input (test transform)."
+    idx = range(len(ds)) if n is None or n >= len(ds) else np.linspace(0, len(ds) - 1, n).round().astype(int)
+    boxes = []
+    for i in idx:
+        it = ds.items[i]
+        if isinstance(it, Item): b, sz = it.boxes, it.size   # files: the size is known without opening the image
+        else: img, _, b = ds.get(i); sz = img.size           # synthetic: draw it
+        boxes.append(resize_boxes(b, sz, (ds.size, ds.size))[:1])
+    return np.concatenate(boxes).mean(0)
+
+def fixed_box_baseline(dls, # DataLoaders of `wsol_dls`: the box comes from `dls.train`, the score from `dls.valid`
+                       n_train:int|None=1000, # training images to average (None: all)
+                       **kwargs) -> dict: # passed to `BoxAccumulator`
+    "MaxBoxAcc and mIoU of one box for every image (the mean training box), scored like a CAM that is 1 inside it."
+    box = mean_train_box(dls.train.dataset, n_train)
+    S = dls.valid.dataset.size
+    x0, y0, x1, y1 = np.round(box).astype(int)
+    cam = torch.zeros(S, S); cam[y0:y1 + 1, x0:x1 + 1] = 1
+    acc = BoxAccumulator(**kwargs)
+    for _, y, boxes in dls.valid: acc.update(cam.expand(len(y), S, S), boxes)
+    return dict(acc.compute(), box=np.array([x0, y0, x1, y1], np.float32), top1=float('nan'))
 
 # %% ../nbs/06_learner.ipynb #2aef4a7f
 def _plain(o, at:str='checkpoint'):
@@ -267,6 +294,13 @@ def opt_func(r:dict):
 
 _NOT_DATA = ('path', 'num_workers', 'device', 'download')  # where and how the data is read, not what it is
 
+def _digest(items) -> str:
+    "A short hash of your own `(train_items, valid_items)`: files, labels and boxes (the same items, the same digest)"
+    h = hashlib.sha1()
+    for part in items:
+        for it in part: h.update(repr((str(it.path), int(it.label), np.asarray(it.boxes).tolist())).encode())
+    return h.hexdigest()[:16]
+
 def recipe_dls(dataset:str, # 'synthetic', 'cub', 'aircraft' or 'dogs'
                recipe:str|dict='paper', # the recipe whose `size` and `bs` to use
                path=None, # dataset folder (None: the default of `wsol_dls`)
@@ -276,7 +310,9 @@ def recipe_dls(dataset:str, # 'synthetic', 'cub', 'aircraft' or 'dogs'
     kw = {**dict(size=r['size'], bs=r['bs']), **kwargs}
     dls = wsol_dls(dataset, path, **kw)
     args = inspect.signature(wsol_dls).bind(dataset, path, **kw); args.apply_defaults()
-    dls.wsol_settings = {k: v for k, v in args.arguments.items() if k not in _NOT_DATA}  # for `check_resumable`
+    st = {k: v for k, v in args.arguments.items() if k not in _NOT_DATA}  # for `check_resumable`
+    if st.get('items') is not None: st['items'] = _digest(st['items'])
+    dls.wsol_settings = st
     return dls
 
 def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_dls`/`recipe_dls`
@@ -294,13 +330,17 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                  **kwargs) -> Learner: # recipe overrides: epochs, lr, lr_mult, step_size, gamma, mom, wd
     "A fastai `Learner` that trains `method` on `dls` with the paper's recipe (or the short CPU one)."
     r = get_recipe(recipe, arch=arch, pretrained=pretrained, **kwargs)
-    if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **(model_kw or {}))
+    if metrics:
+        try: require_boxes(dls.valid)
+        except ValueError as e: warnings.warn(f"{e}; training without the box metrics"); metrics = False
+    model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
+    if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
     cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(eval_every)] + \
           (device_cbs() if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
                     lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics else None, cbs=cbs)
     learn.recipe = r
-    learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw or {},
+    learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw,
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
     if 'wsol_settings' in vars(dls): learn.config['data'] = dls.wsol_settings
     return learn

@@ -25,7 +25,7 @@ METHOD_HPARAMS = {
                    p=0.5,                           # probability of hiding each patch
                    fill=0.),                        # hidden value: 0 after normalisation = the dataset mean
     'acol':   dict(threshold=0.7,                   # erase where branch A's normalised GT map >= 0.7 (ResNet-50 ref.; ACoL's VGG: 0.6)
-                   hidden=1024),                    # each branch: 3x3 conv 1024, ReLU, 3x3 conv 1024, ReLU, 1x1 conv to classes
+                   hidden=1024),                    # each branch: 3x3 conv 1024, ReLU, 3x3 conv 1024, ReLU, 1x1 conv (ResNet-50; C/2 for other widths)
     'adl':    dict(drop_rate=0.75,                  # probability of using the drop mask (else the importance map), per forward pass
                    gamma=0.9,                       # drop where the channel-mean attention >= gamma * its max
                    positions={'layer3': (0,), 'layer4': (0, -1)}),  # after layer3.0, layer4.0 and layer4's last block (layer4.2)
@@ -170,7 +170,8 @@ class ACoLHead(nn.Module):
 
 @register_method('acol')
 def _acol(body, channels, n_classes, head_hidden=None, attn_kw=None, **acol_kw):
-    hp = {'hidden': head_hidden or METHOD_HPARAMS['acol']['hidden'], 'threshold': METHOD_HPARAMS['acol']['threshold'], **acol_kw}
+    hidden = head_hidden or METHOD_HPARAMS['acol']['hidden'] * channels // 2048  # 1024 for ResNet-50's 2048 channels: C/2
+    hp = {'hidden': hidden, 'threshold': METHOD_HPARAMS['acol']['threshold'], **acol_kw}
     return WSOLNet(body, ACoLHead(channels, n_classes, **hp))
 
 # %% ../nbs/05_methods.ipynb #b549755b

@@ -136,7 +136,9 @@ def _cc_labels(R:int, a:torch.Tensor, b:torch.Tensor, use_scipy=None):
 
 def _runs_components(K:torch.Tensor, T:int, conn8=True, use_scipy=None):
     """Regions of every (image, level) mask (foreground at levels t < K (B,H,W)) from a graph of horizontal runs.
-    Returns per-region tensors: slot (b*T+t), rank (pixel count), key (raster index of the first pixel), x0, y0, x1, y1."""
+    Returns (run starts, run ends, as sorted keys ((b*T+t)*H + y)*W + x; the region of each run; per-region tensors:
+    slot (b*T+t), n (pixel count), a2 (twice the area of the 2x2 blocks of its own pixels), key (raster index of the
+    first pixel), x0, y0, x1, y1)."""
     dev = K.device; B, H, W = K.shape
     Kp = F.pad(K, (1, 1))
     mid = Kp[..., 1:-1]
@@ -159,24 +161,48 @@ def _runs_components(K:torch.Tensor, T:int, conn8=True, use_scipy=None):
     eb = torch.repeat_interleave(lo, cnt) + _seg_arange(cnt)
     lab = _cc_labels(R, ea, eb, use_scipy).to(dev)
     C = int(lab.max()) + 1 if R else 0
+    l, h = torch.maximum(x0[ea], x0[eb]), torch.minimum(x1[ea], x1[eb])      # the blocks between linked runs
+    pair2 = torch.where(l <= h, 2 * (h - l) + (x0[ea] != x0[eb]).long() + (x1[ea] != x1[eb]).long(), 0)
     z = lambda: torch.zeros(C, dtype=torch.long, device=dev)
     big = lambda: torch.full((C,), 1 << 40, dtype=torch.long, device=dev)
-    return dict(slot=z().scatter_reduce_(0, lab, slot, 'amax'), rank=z().scatter_add_(0, lab, x1 - x0 + 1),
-                key=big().scatter_reduce_(0, lab, ks % (H * W), 'amin'),
+    return ks, ke, lab, dict(slot=z().scatter_reduce_(0, lab, slot, 'amax'), n=z().scatter_add_(0, lab, x1 - x0 + 1),
+                a2=z().scatter_add_(0, lab[ea], pair2), key=big().scatter_reduce_(0, lab, ks % (H * W), 'amin'),
                 x0=big().scatter_reduce_(0, lab, x0, 'amin'), y0=big().scatter_reduce_(0, lab, y, 'amin'),
                 x1=z().scatter_reduce_(0, lab, x1, 'amax'), y1=z().scatter_reduce_(0, lab, y, 'amax'))
 
+def _subtree_sums(parent:torch.Tensor, w:torch.Tensor):
+    "Sum of `w` over each node's subtree (the node and all below it) of a forest; parent[i] == len(w) for a root"
+    N = len(w); A = torch.cat([parent, parent.new_full((1,), N)])
+    s = torch.cat([w, w.new_zeros(1)])
+    g = torch.zeros_like(s).scatter_add_(0, A, s)          # what lies 1 level below each node
+    while bool((A[:N] < N).any()):                          # then within 2, 4, 8, ... levels: through the 2^k-th ancestors
+        g = g + torch.zeros_like(g).scatter_add_(0, A, g)
+        A = A[A]
+    return (s + g)[:N]
+
 def _runs_with_holes(K:torch.Tensor, T:int, multi_contour=False, use_scipy=None):
-    "`_runs_components`, plus for multi-contour the hole contours (4-connected background regions off the border)"
-    c = _runs_components(K, T, use_scipy=use_scipy)
-    if not multi_contour: return c
+    """Regions of every (image, level) mask from `_runs_components`, `rank` = twice their `cv2.contourArea`; for
+    multi-contour also the hole contours (4-connected background regions off the border), their boxes grown by one pixel"""
     B, H, W = K.shape
-    h = _runs_components(T - K, T, conn8=False, use_scipy=use_scipy)
+    ks, ke, lab, c = _runs_components(K, T, use_scipy=use_scipy)
+    _, he, hlab, h = _runs_components(T - K, T, conn8=False, use_scipy=use_scipy)   # background, level t at T-1-t
     inner = (h['x0'] > 0) & (h['y0'] > 0) & (h['x1'] < W - 1) & (h['y1'] < H - 1)
-    h = {k: v[inner] for k, v in h.items()}
-    h['slot'] = (h['slot'] // T) * T + (T - 1 - h['slot'] % T)
-    h.update(x0=h['x0'] - 1, y0=h['y0'] - 1, x1=h['x1'] + 1, y1=h['y1'] + 1)
-    return {k: torch.cat([c[k], h[k]]) for k in c}
+    mirror = lambda s: (s // T) * T + (T - 1 - s % T)
+    keys = ('slot', 'rank', 'key', 'x0', 'y0', 'x1', 'y1')
+    if multi_contour:
+        c['rank'] = c['n']; h = {k: v[inner] for k, v in h.items()}
+        h.update(slot=mirror(h['slot']), rank=h['n'], x0=h['x0'] - 1, y0=h['y0'] - 1, x1=h['x1'] + 1, y1=h['y1'] + 1)
+        return {k: torch.cat([c[k], h[k]]) for k in keys}
+    c['rank'] = c['a2']
+    C, Ch = len(c['slot']), len(h['slot'])
+    if C and Ch:   # the nesting tree: regions 0..C-1, background regions C..C+Ch-1 (only holes get a parent), root C+Ch
+        left = lambda slot, key: slot * (H * W) + key - 1      # run key of the pixel left of a region's first pixel
+        hp = lab[torch.searchsorted(ke, left(mirror(h['slot']), h['key'])).clamp_max(len(ke) - 1)]  # a run ends there
+        j = hlab[torch.searchsorted(he, left(mirror(c['slot']), c['key'])).clamp_max(len(he) - 1)]
+        isl = (c['key'] % W > 0) & inner[j]                    # an island: a hole is left of its first pixel
+        parent = torch.cat([torch.where(isl, C + j, C + Ch), torch.where(inner, hp, C + Ch)])
+        c['rank'] = _subtree_sums(parent, torch.cat([c['a2'], torch.where(inner, 4 * h['n'] - h['a2'], 0)]))[:C]
+    return {k: c[k] for k in keys}
 
 # %% ../nbs/02_metrics.ipynb #e375422a
 def _pick(c:dict, ci:torch.Tensor, n_slots:int, multi_contour:bool):
@@ -507,16 +533,21 @@ def _as_padded_boxes(gt_boxes, n:int):
     if not torch.isfinite(gt[valid]).all(): raise ValueError("gt_boxes: non-finite box coordinate")
     return gt.floor(), valid
 
-def _check_boxes(gt, valid, H, W, offset=0):
-    "Validate and clip boxes to a (H, W) CAM; returns (clipped boxes, number of boxes clipped)"
+def _check_boxes(gt, valid, H, W, offset=0, tol=2):
+    "Validate boxes against a (H, W) CAM and clip those that reach at most `tol` px past it; (clipped boxes, number clipped)"
     empty = ~valid.any(1)
     if empty.any(): raise ValueError(f"gt_boxes: image {offset + int(empty.nonzero()[0, 0])} has no ground-truth box")
     bad = valid & ((gt[..., 2] < gt[..., 0]) | (gt[..., 3] < gt[..., 1]))
     if bad.any(): raise ValueError(f"gt_boxes: image {offset + int(bad.nonzero()[0, 0])} has a box with x1 < x0 or y1 < y0: "
                                    f"{gt[bad][0].tolist()} (expected x0,y0,x1,y1)")
+    hint = ("were the CAMs upsampled to the image size? Resize them first with resize_cams(cams, size), and pass "
+            "image_size=(H, W) to BoxAccumulator or box_accuracy to check every CAM's size")
     out = valid & ((gt[..., 0] > W - 1) | (gt[..., 1] > H - 1) | (gt[..., 2] < 0) | (gt[..., 3] < 0))
     if out.any(): raise ValueError(f"gt_boxes: image {offset + int(out.nonzero()[0, 0])} has a box {gt[out][0].tolist()} "
-                                   f"entirely outside its {W}x{H} CAM")
+                                   f"entirely outside its {W}x{H} CAM: {hint}")
+    far = valid & ((gt[..., :2] < -tol).any(-1) | (gt[..., 2] > W - 1 + tol) | (gt[..., 3] > H - 1 + tol))
+    if far.any(): raise ValueError(f"gt_boxes: image {offset + int(far.nonzero()[0, 0])} has a box {gt[far][0].tolist()} "
+                                   f"that reaches more than {tol} px past its {W}x{H} CAM: {hint}")
     lim = torch.tensor([W - 1, H - 1, W - 1, H - 1], dtype=gt.dtype)
     clipped = torch.minimum(gt.clamp_min(0), lim)
     n_clip = int((valid & (clipped != gt).any(-1)).sum())
@@ -534,7 +565,10 @@ class BoxAccumulator:
                  image_size=None): # (H, W) that every CAM must have, when given
         if method not in ('auto', 'fast', 'reference'):
             raise ValueError(f"method must be 'auto', 'fast' or 'reference', got {method!r}")
-        self.deltas = tuple(float(d) for d in iou_thresholds)
+        d = np.asarray(iou_thresholds, dtype=np.float64)
+        if d.ndim != 1 or not len(d) or not ((d >= 0) & (d <= 1)).all():
+            raise ValueError(f"iou_thresholds must be a non-empty sequence of IoU thresholds in [0, 1], got {iou_thresholds!r}")
+        self.deltas = tuple(float(v) for v in d)
         self.taus = np.arange(0, 1, .01) if cam_thresholds is None else np.asarray(cam_thresholds, dtype=np.float64)
         if self.taus.ndim != 1 or not len(self.taus) or (np.diff(self.taus) < 0).any() or self.taus.min() < 0:
             raise ValueError("cam_thresholds must be a non-empty increasing sequence of values >= 0")
@@ -563,6 +597,7 @@ class BoxAccumulator:
 
     def _update(self, cams, gt, valid, offset):
         if cams.ndim != 3 or min(cams.shape[-2:]) < 1: raise ValueError(f"cams: each CAM must be 2-D, got {tuple(cams.shape[1:])}")
+        if not len(cams): return                          # an empty batch adds nothing
         H, W = cams.shape[-2:]
         if self.image_size is not None and (H, W) != tuple(self.image_size):
             raise ValueError(f"cams: CAM {offset} is {H}x{W} but image_size is {tuple(self.image_size)}: "
@@ -584,7 +619,7 @@ class BoxAccumulator:
 
     def compute(self) -> dict:
         "MaxBoxAcc per delta (percent), its average, mIoU, best taus and the curves"
-        if not self._ious: raise ValueError("BoxAccumulator.compute: no images were accumulated")
+        if not self.n_images: raise ValueError("BoxAccumulator.compute: no images were accumulated")
         ious = torch.cat(self._ious).numpy()
         curve = np.stack([(ious >= d).mean(0) * 100 for d in self.deltas])     # (D, T)
         best = curve.argmax(1)

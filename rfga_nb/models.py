@@ -16,8 +16,8 @@ from .rfga import RFGA
 from .attention import SE, CBAM, ECA
 
 # %% auto #0
-__all__ = ['ARCHS', 'METHODS', 'WeightsUnavailableError', 'resnet_body', 'ClassMapHead', 'WSOLNet', 'register_method',
-           'build_model', 'wsol_splitter']
+__all__ = ['ARCHS', 'METHODS', 'WeightsUnavailableError', 'body_channels', 'resnet_body', 'ClassMapHead', 'WSOLNet',
+           'register_method', 'build_model', 'wsol_splitter']
 
 # %% ../nbs/04_models.ipynb #f58747be
 ARCHS = {'resnet50': 2048, 'resnet18': 512, 'resnet34': 512, 'resnet101': 2048}  # arch -> channels of the last features
@@ -34,21 +34,43 @@ def _imagenet_state_dict(arch):
             f"Without internet, put that file in {torch.hub.get_dir()}/checkpoints, "
             f"or build the model with pretrained=False (random init, works offline).") from e
 
-def _stride1_layer4(m):
-    "Set the stride of torchvision ResNet's layer4 to 1 (first block's strided conv and its downsample)."
-    blk = m.layer4[0]
+def _stride1(layer):
+    "Set the stride of a torchvision ResNet stage to 1 (its first block's strided conv and its downsample)."
+    blk = layer[0]
     (blk.conv2 if isinstance(blk, torchvision.models.resnet.Bottleneck) else blk.conv1).stride = (1, 1)
     blk.downsample[0].stride = (1, 1)
+
+def _narrow(m, width):
+    "Rebuild the stages of torchvision ResNet `m` with `width` channels in the first (and 2x, 4x, 8x in the next)."
+    block, n = type(m.layer1[0]), [len(getattr(m, f'layer{i}')) for i in range(1, 5)]
+    m.inplanes = width
+    m.conv1, m.bn1 = nn.Conv2d(3, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width)
+    for i in range(4): setattr(m, f'layer{i+1}', m._make_layer(block, width * 2**i, n[i], stride=1 if i == 0 else 2))
+    for mod in m.modules():  # torchvision's ResNet initialisation
+        if isinstance(mod, nn.Conv2d): nn.init.kaiming_normal_(mod.weight, mode='fan_out', nonlinearity='relu')
+        elif isinstance(mod, nn.BatchNorm2d): nn.init.ones_(mod.weight); nn.init.zeros_(mod.bias)
+
+def body_channels(arch:str='resnet50', width:int|None=None) -> int:
+    "Channels of the last features of `resnet_body(arch, width=width)`."
+    return ARCHS[arch] * (width or 64) // 64
 
 # %% ../nbs/04_models.ipynb #a9cff605
 def resnet_body(arch:str='resnet50',   # torchvision ResNet name: 'resnet50' (the paper's), 'resnet18' (CPU tests), ...
                 pretrained:bool=False, # load torchvision's ImageNet weights (IMAGENET1K_V1); needs internet or a cached file
+                output_stride:int=16,  # 16: layer4 at stride 1 (the paper, wsolevaluation); 8: layer3 too (the authors' MoANA code)
+                width:int|None=None,   # channels of the first stage (None: 64, torchvision's); random init only
                ) -> nn.Sequential:
-    "The convolutional body of a torchvision ResNet (no pooling, no fc), with layer4 at stride 1 (output stride 16)."
+    "The convolutional body of a torchvision ResNet (no pooling, no fc), with layer4 (and for OS 8 layer3) at stride 1."
     if arch not in ARCHS: raise ValueError(f'arch must be one of {list(ARCHS)}, got {arch!r}')
+    if output_stride not in (8, 16): raise ValueError(f'output_stride must be 16 (the paper) or 8 (MoANA), got {output_stride!r}')
+    if width is not None and width != 64:
+        if pretrained: raise ValueError(f'width={width}: the ImageNet weights have width 64; use pretrained=False')
+        if not (isinstance(width, int) and width >= 4): raise ValueError(f'width must be an int >= 4, got {width!r}')
     m = torchvision.models.get_model(arch, weights=None)
     if pretrained: m.load_state_dict(_imagenet_state_dict(arch))
-    _stride1_layer4(m)
+    if width not in (None, 64): _narrow(m, width)
+    _stride1(m.layer4)
+    if output_stride == 8: _stride1(m.layer3)
     return nn.Sequential(OrderedDict((n, getattr(m, n)) for n in
                                      ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4')))
 
@@ -156,13 +178,16 @@ def build_model(method:str,            # one of METHODS: 'cam','has','acol','adl
                 n_classes:int,         # number of classes K
                 arch:str='resnet50',   # backbone: 'resnet50' (the paper's) or 'resnet18' (CPU runs and tests), see ARCHS
                 pretrained:bool=False, # ImageNet weights for the body (needs internet or a cached file)
+                output_stride:int=16,  # 16 (the paper) or 8 (the authors' MoANA code), see `resnet_body`
+                width:int|None=None,   # channels of the body's first stage (None: 64); random init only
                 **kw,                  # head_hidden=, attn_kw={...} (attention options), method options (e.g. ACoL threshold=, ADL drop_rate=)
                ) -> WSOLNet:
     "The WSOL network of `method`: ResNet body (layer4 stride 1), attention slot and class-map head."
     if method not in _BUILDERS and method in METHODS: import rfga_nb.methods  # registers 'acol' and 'adl'
     if method not in _BUILDERS: raise ValueError(f'unknown method {method!r}; choose one of {METHODS}')
     if not (isinstance(n_classes, int) and n_classes > 0): raise ValueError(f'n_classes must be a positive int, got {n_classes!r}')
-    model = _BUILDERS[method](resnet_body(arch, pretrained), ARCHS[arch], n_classes, **kw)
+    body = resnet_body(arch, pretrained, output_stride, width)
+    model = _BUILDERS[method](body, body_channels(arch, width), n_classes, **kw)
     model.method, model.arch, model.n_classes = method, arch, n_classes
     return model
 
