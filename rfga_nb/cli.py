@@ -19,7 +19,7 @@ from .viz import save_figures, localization_figure, attention_figure, METHOD_NAM
 
 # %% auto #0
 __all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results',
-           'history', 'train', 'check_train_args', 'evaluate_checkpoint', 'store_tau', 'compare', 'print_row',
+           'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare', 'check_train_args', 'print_row',
            'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
@@ -134,34 +134,6 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     figs = write_results(out, res, row, learn.model, dls.valid, history(learn), figures=figures)
     return dict(row=row, result=res, out=out, learn=learn, train_s=train_s, figures=figs)
 
-# %% ../nbs/08_cli.ipynb #a084d7d1
-MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
-
-def _check_out(out):
-    "Raise a `ValueError` when the output folder `out` cannot be made: it, or a folder above it, is a file."
-    if out is None: return
-    p = Path(out)
-    while not p.exists() and p != p.parent: p = p.parent
-    if p.exists() and not p.is_dir():
-        raise ValueError(f"--out {out}: {p} is a file, not a folder" if p != Path(out) else f"--out {out} is a file, not a folder")
-
-def check_train_args(r:dict, # the recipe with the command line's overrides (`get_recipe`)
-                     out=None, # the output folder
-                     eval_every:int=1, # `--eval_every`
-                     seed:int=0): # `--seed`
-    "Raise a `ValueError` that names every bad argument of `train`/`rfga_train`, before anything is written."
-    whole = lambda v, lo: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
-    checks = [(whole(r['epochs'], 1), f"--epochs must be a whole number >= 1, not {r['epochs']!r}"),
-              (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
-              (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
-              (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
-              (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
-              (whole(seed, 0) and seed < 2**32, f"--seed must be a whole number in [0, 2**32), not {seed!r}")]
-    bad = [msg for ok, msg in checks if not ok]
-    try: _check_out(out)
-    except ValueError as e: bad.append(str(e))
-    if bad: raise ValueError('; '.join(bad))
-
 # %% ../nbs/08_cli.ipynb #ceeeffc5
 def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a folder holding one
                         dataset:str|None=None, # None: the dataset it was trained on
@@ -247,6 +219,34 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
         if m.startswith('rfga'):
             figures.append(out/f'fig5_attention_{m}.png'); attention_figure({k: models[k]}, dls.valid).savefig(figures[-1], dpi=80)
     return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures)
+
+# %% ../nbs/08_cli.ipynb #a084d7d1
+MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
+
+def _check_out(out):
+    "Raise a `ValueError` when the output folder `out` cannot be made: it, or a folder above it, is a file."
+    if out is None: return
+    p = Path(out)
+    while not p.exists() and p != p.parent: p = p.parent
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"--out {out}: {p} is a file, not a folder" if p != Path(out) else f"--out {out} is a file, not a folder")
+
+def check_train_args(r:dict, # the recipe with the command line's overrides (`get_recipe`)
+                     out=None, # the output folder
+                     eval_every:int=1, # `--eval_every`
+                     seed:int=0): # `--seed`
+    "Raise a `ValueError` that names every bad argument of `train`/`rfga_train`, before anything is written."
+    whole = lambda v, lo: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
+    checks = [(whole(r['epochs'], 1), f"--epochs must be a whole number >= 1, not {r['epochs']!r}"),
+              (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
+              (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
+              (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
+              (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
+              (whole(seed, 0) and seed < 2**32, f"--seed must be a whole number in [0, 2**32), not {seed!r}")]
+    bad = [msg for ok, msg in checks if not ok]
+    try: _check_out(out)
+    except ValueError as e: bad.append(str(e))
+    if bad: raise ValueError('; '.join(bad))
 
 # %% ../nbs/08_cli.ipynb #19188e23
 _DATASETS = [*SYNTHETIC, 'cub', 'aircraft', 'dogs']
