@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #16660ccf
 from __future__ import annotations
-import os, sys, json, time, datetime, warnings
+import os, sys, json, math, time, datetime, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
@@ -18,8 +18,9 @@ from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
 from .viz import save_figures, localization_figure, attention_figure, METHOD_NAMES
 
 # %% auto #0
-__all__ = ['DELTAS', 'ROW_COLS', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results', 'history', 'train',
-           'evaluate_checkpoint', 'store_tau', 'compare', 'print_row', 'rfga_train', 'rfga_eval']
+__all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results',
+           'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare', 'check_train_args', 'print_row',
+           'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -55,13 +56,6 @@ def markdown_table(df:pd.DataFrame|list) -> str:
 def default_out(dataset:str, method:str) -> Path:
     "A new output folder `runs/<dataset>-<method>-<YYYYmmdd-HHMMSS>`."
     return Path('runs')/f"{_dataset_slug(dataset)}-{method}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-
-def _check_resumable(ckpt:Path, config:dict):
-    old = read_checkpoint(ckpt).get('config') or {}
-    keys = ['dataset', 'method', 'arch', 'n_classes', 'size', 'recipe']
-    diff = [k for k in keys if k in old and old[k] != config.get(k)]
-    if diff: raise ValueError(f"{ckpt} was written by another run ({', '.join(f'{k}: {old[k]!r} vs {config.get(k)!r}' for k in diff)}); "
-                              f"use another --out or --fresh to overwrite it")
 
 class PrintTable(Callback):
     "Print the recorder's rows as a plain fixed-width table instead of progress bars (readable in logs)."
@@ -108,6 +102,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     dataset, valid = _abs_spec(dataset), _abs_spec(valid)   # your own dataset ('csv:'/'folder:'): absolute paths in the config
     recipe = recipe or ('cpu' if dataset in SYNTHETIC else 'paper')
     r = get_recipe(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    check_train_args(r, out, eval_every, seed)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
     if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()
@@ -119,7 +114,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
     learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every)
     learn.config.update(dataset=dataset, seed=seed, size=r['size'], dls_kw=dls_kw)
-    if ckpt.exists(): _check_resumable(ckpt, learn.config)
+    if ckpt.exists(): check_resumable(read_checkpoint(ckpt), learn.config, ckpt)
     if not rank_distrib():
         out.mkdir(parents=True, exist_ok=True)
         (out/'config.json').write_text(json.dumps(_jsonable(learn.config), indent=1))
@@ -149,6 +144,8 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     "Rebuild the model of `checkpoint`, score it on the test split of `dataset`; return the row and the metric dict."
     checkpoint = Path(checkpoint)
     if checkpoint.is_dir(): checkpoint = checkpoint/'last.pth'
+    if bs is not None and bs < 1: raise ValueError(f"--bs must be a whole number >= 1, not {bs}")
+    _check_out(out)
     st = read_checkpoint(checkpoint)
     cfg = st.get('config') or {}
     if 'method' not in cfg: raise ValueError(f"{checkpoint} has no run configuration: was it written by rfga_train?")
@@ -222,6 +219,34 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
         if m.startswith('rfga'):
             figures.append(out/f'fig5_attention_{m}.png'); attention_figure({k: models[k]}, dls.valid).savefig(figures[-1], dpi=80)
     return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures)
+
+# %% ../nbs/08_cli.ipynb #a084d7d1
+MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
+
+def _check_out(out):
+    "Raise a `ValueError` when the output folder `out` cannot be made: it, or a folder above it, is a file."
+    if out is None: return
+    p = Path(out)
+    while not p.exists() and p != p.parent: p = p.parent
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"--out {out}: {p} is a file, not a folder" if p != Path(out) else f"--out {out} is a file, not a folder")
+
+def check_train_args(r:dict, # the recipe with the command line's overrides (`get_recipe`)
+                     out=None, # the output folder
+                     eval_every:int=1, # `--eval_every`
+                     seed:int=0): # `--seed`
+    "Raise a `ValueError` that names every bad argument of `train`/`rfga_train`, before anything is written."
+    whole = lambda v, lo: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
+    checks = [(whole(r['epochs'], 1), f"--epochs must be a whole number >= 1, not {r['epochs']!r}"),
+              (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
+              (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
+              (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
+              (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
+              (whole(seed, 0) and seed < 2**32, f"--seed must be a whole number in [0, 2**32), not {seed!r}")]
+    bad = [msg for ok, msg in checks if not ok]
+    try: _check_out(out)
+    except ValueError as e: bad.append(str(e))
+    if bad: raise ValueError('; '.join(bad))
 
 # %% ../nbs/08_cli.ipynb #19188e23
 _DATASETS = [*SYNTHETIC, 'cub', 'aircraft', 'dogs']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
+import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,8 @@ __all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SYNTHETIC', 'DATASETS', 'Item
            'draw_bird', 'draw_whole', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm',
            'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
            'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
-           'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'extract_archive', 'download_dataset',
-           'make_fake_archives']
+           'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
+           'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -56,6 +56,12 @@ def clamp_boxes(boxes, size):
 class BadImageError(OSError):
     "An image file exists but cannot be decoded"
 
+def _on_white(im:Image.Image) -> Image.Image:
+    "`im` as RGB, with its transparent pixels (alpha channel or transparent colour) composited on white"
+    if im.mode not in ('RGBA', 'LA', 'PA', 'RGBa', 'La') and 'transparency' not in im.info: return im.convert('RGB')
+    im = im.convert('RGBA')
+    return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im).convert('RGB')
+
 def load_image(path, crop_bottom:int=0, # rows to cut off the bottom (Aircraft banner)
               ) -> Image.Image:
     "Open `path` as an RGB PIL image (grayscale, CMYK, palette... converted), with `crop_bottom` rows cut off"
@@ -64,7 +70,7 @@ def load_image(path, crop_bottom:int=0, # rows to cut off the bottom (Aircraft b
     try:
         with Image.open(path) as im:
             im.load()                # decode now, so that a truncated file fails here, with its name
-            img = im.convert('RGB')
+            img = _on_white(im)
     except Exception as e: raise BadImageError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
     if crop_bottom: img = img.crop((0, 0, img.width, img.height - crop_bottom))
     return img
@@ -871,14 +877,45 @@ def fetch_archive(spec:dict, # one entry of `DATASETS[name]['archives']`
     raise ChecksumError(f"{err}. The bad copy was moved to {bad}; delete it and download again "
                         f"(`download_dataset(..., force=True)`), or check the URL.")
 
-def extract_archive(fn, dest) -> Path:
-    "Extract a tar/tgz archive into `dest`, via a temporary folder, so that a corrupt archive leaves nothing behind"
+class UnsafeArchiveError(OSError):
+    "An archive member that would be written outside the destination, or a device: refused, nothing extracted"
+
+def _unsafe(fn, m, why): return UnsafeArchiveError(f"{fn}: the archive holds an unsafe member: {m.name} ({why}); "
+                                                   f"nothing was extracted: check where the archive comes from")
+
+def _data_filter(m:tarfile.TarInfo, dest, fn='archive') -> tarfile.TarInfo:
+    "The members Python's `tarfile.data_filter` refuses, for Pythons that lack it (before 3.10.12 and 3.11.4)"
+    dest = os.path.realpath(dest)
+    inside = lambda p: os.path.commonpath([os.path.realpath(p), dest]) == dest
+    name = m.name.lstrip('/' + os.sep)   # like the filter: a leading '/' is dropped, the member lands inside
+    if os.path.isabs(name): raise _unsafe(fn, m, 'an absolute path')
+    if not inside(os.path.join(dest, name)): raise _unsafe(fn, m, 'it would be written outside the destination')
+    if not (m.isreg() or m.islnk() or m.isdir() or m.issym()): raise _unsafe(fn, m, 'a device or a pipe')
+    if m.islnk() or m.issym():
+        if os.path.isabs(m.linkname): raise _unsafe(fn, m, 'a link to an absolute path')
+        to = os.path.join(dest, os.path.dirname(name), m.linkname) if m.issym() else os.path.join(dest, m.linkname)
+        if not inside(to): raise _unsafe(fn, m, 'a link to outside the destination')
+    m = copy.copy(m); m.name = name
+    return m
+
+def extract_archive(fn, dest,
+                    builtin_filter:bool|None=None, # None: Python's 'data' filter where it exists, else `_data_filter`; False: `_data_filter`
+                   ) -> Path:
+    "Extract a tar/tgz archive into `dest`, via a temporary folder, so that a corrupt or unsafe archive leaves nothing behind"
     fn, dest = Path(fn), Path(dest)
     tmpd = dest/f'.extracting_{fn.name}'
     if tmpd.exists(): shutil.rmtree(tmpd)
+    has_filter = hasattr(tarfile, 'data_filter')
+    builtin = has_filter if builtin_filter is None else builtin_filter and has_filter
     try:
         with tarfile.open(fn) as tf:
-            for m in progress_bar(tf.getmembers(), leave=False): tf.extract(m, tmpd, filter='data')
+            for m in progress_bar(tf.getmembers(), leave=False):
+                if builtin: tf.extract(m, tmpd, filter='data')
+                else: tf.extract(_data_filter(m, tmpd, fn), tmpd, set_attrs=False, **({'filter': 'fully_trusted'} if has_filter else {}))
+    except (UnsafeArchiveError, getattr(tarfile, 'FilterError', UnsafeArchiveError)) as e:
+        shutil.rmtree(tmpd, ignore_errors=True)
+        if isinstance(e, UnsafeArchiveError): raise
+        raise _unsafe(fn, e.tarinfo, str(e)) from e
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         shutil.rmtree(tmpd, ignore_errors=True)
         raise ChecksumError(f"{fn} could not be extracted ({type(e).__name__}: {e}): truncated or corrupt archive; "

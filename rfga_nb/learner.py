@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_learner.ipynb #187e21da
 from __future__ import annotations
-import os, math, random, warnings
+import os, re, math, random, pickle, hashlib, inspect, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -24,8 +24,8 @@ from .methods import method_callbacks
 
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'mean_train_box', 'fixed_box_baseline', 'rng_state', 'set_rng_state', 'Checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'opt_func', 'recipe_dls', 'wsol_learner']
+           'mean_train_box', 'fixed_box_baseline', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
+           'read_checkpoint', 'load_checkpoint', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
@@ -145,16 +145,30 @@ def fixed_box_baseline(dls, # DataLoaders of `wsol_dls`: the box comes from `dls
     return dict(acc.compute(), box=np.array([x0, y0, x1, y1], np.float32), top1=float('nan'))
 
 # %% ../nbs/06_learner.ipynb #2aef4a7f
+def _plain(o, at:str='checkpoint'):
+    "`o` with NumPy numbers and arrays as Python numbers and lists and paths as strings: what `weights_only` loading reads."
+    if isinstance(o, np.generic): return o.item()  # first: np.float64 is also a `float`
+    if o is None or isinstance(o, (bool, int, float, str)) or torch.is_tensor(o): return o
+    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, Path): return str(o)
+    if isinstance(o, (list, tuple, L)): return (tuple if isinstance(o, tuple) else list)(_plain(v, f'{at}[{i}]') for i, v in enumerate(o))
+    if isinstance(o, dict): return {k: _plain(v, f'{at}.{k}') for k, v in o.items()}
+    raise TypeError(f"{at} is a {type(o).__name__}: a checkpoint holds only tensors and plain Python values, "
+                    f"so that it loads with torch.load(weights_only=True)")
+
 def rng_state(dls=None) -> dict:
-    "The state of every random generator a training run uses (and of `dls`' shuffling RNGs)."
-    st = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
+    "The state of every random generator a training run uses (and of `dls`' shuffling RNGs), as tensors and plain values."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    st = dict(python=random.getstate(), numpy=[kind, keys.tolist(), pos, has_gauss, gauss], torch=torch.get_rng_state(),
               cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
     if dls is not None: st['dls'] = [dl.rng.getstate() for dl in dls.loaders if hasattr(dl, 'rng')]
     return st
 
 def set_rng_state(st:dict, dls=None):
     "Restore the generators saved by `rng_state`."
-    random.setstate(st['python']); np.random.set_state(st['numpy']); torch.set_rng_state(st['torch'])
+    kind, keys, pos, has_gauss, gauss = st['numpy']
+    random.setstate(st['python']); np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(st['torch'])
     if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
     if dls is not None and st.get('dls'):
         for dl, s in zip([dl for dl in dls.loaders if hasattr(dl, 'rng')], st['dls']): dl.rng.setstate(s)
@@ -179,32 +193,70 @@ class Checkpoint(Callback):
             self.recorder.log = L(self.epoch) + L(st['values'][self.epoch]); return
         if rank_distrib(): return
         sl, scaler = self.recorder.smooth_loss, getattr(self.learn, 'scaler', None)
-        state = dict(model=get_model(self.model).state_dict(), opt=self.opt.state_dict(), epoch=self.epoch,
-                     n_epoch=self.n_epoch, rng=rng_state(self.dls), smooth_loss=(sl.count, sl.val),
-                     scaler=scaler.state_dict() if scaler is not None else None,
-                     values=[list(v) for v in self.recorder.values] + [list(self.recorder.log[1:])],
-                     names=list(self.recorder.metric_names[1:-1]), config=self.config)
+        state = _plain(dict(opt=self.opt.state_dict(), epoch=self.epoch, n_epoch=self.n_epoch, rng=rng_state(self.dls),
+                            smooth_loss=(sl.count, sl.val), scaler=scaler.state_dict() if scaler is not None else None,
+                            values=[list(v) for v in self.recorder.values] + [list(self.recorder.log[1:])],
+                            names=list(self.recorder.metric_names[1:-1]), config=self.config))
+        state['model'] = get_model(self.model).state_dict()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix('.tmp')
         torch.save(state, tmp); os.replace(tmp, self.path)
     def after_fit(self): self.resume_state = None
 
+# %% ../nbs/06_learner.ipynb #e7e48be3
+class CheckpointError(ValueError):
+    "A checkpoint that is not loaded: unsafe, truncated or corrupt, or written by a run with other settings."
+
 def read_checkpoint(path) -> dict:
-    "Load a checkpoint written by `Checkpoint` (a file this project wrote: it holds RNG states, so not `weights_only`)."
+    "Load a checkpoint written by `Checkpoint` with `weights_only=True`: tensors and plain values only, anything else is refused."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"No checkpoint at {path}")
-    return torch.load(path, map_location='cpu', weights_only=False)
+    if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        g = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if g: raise CheckpointError(
+            f"{path} is refused: it needs the Python global {g[1]} to load, and loading such a global can run any code. "
+            f"rfga_nb checkpoints hold only tensors and plain values (those of older versions held NumPy RNG states): "
+            f"delete it or start over with --fresh; only if you trust the file, load it yourself with torch.load(weights_only=False)") from e
+        err = e
+    except Exception as e: err = e
+    raise CheckpointError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}): "
+                          f"delete it or start over with --fresh") from err
 
 def load_checkpoint(learn:Learner, path) -> dict:
-    "Load the weights and the optimizer state of checkpoint `path` into `learn`; return the whole checkpoint."
-    st = read_checkpoint(path)
+    "Load the weights and the optimizer state of checkpoint `path` (or of a checkpoint already read) into `learn`; return the checkpoint."
+    st = path if isinstance(path, dict) else read_checkpoint(path)
     get_model(learn.model).load_state_dict(st['model'])
     if learn.opt is None: learn.create_opt()
-    learn.opt.load_state_dict(st['opt'])
+    learn.opt.load_state_dict(dict(st['opt'], hypers=L(st['opt']['hypers'])))
     for s in learn.opt.state.values():  # momentum buffers to the parameters' device
         for k, v in s.items():
             if torch.is_tensor(v): s[k] = v.to(default_device() if on_cuda() else 'cpu')
     return st
+
+# %% ../nbs/06_learner.ipynb #9ca64dce
+def _flat(d:dict, pre:str='') -> dict:
+    "Nested settings as one dict with dotted keys: `{'recipe': {'lr': 0.1}}` -> `{'recipe.lr': 0.1}`."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f'{pre}{k}.'))
+        else: out[f'{pre}{k}'] = v
+    return out
+
+def _short(v, n=60): r = repr(v); return r if len(r) <= n else r[:n - 3] + '...'
+
+def check_resumable(st:dict, # a checkpoint from `read_checkpoint`
+                    config:dict|None, # the settings of the run that would continue it or score it (`learn.config`)
+                    path=None): # the checkpoint's file, for the message
+    "Raise a `CheckpointError` naming every setting (method, arch, size, recipe, seed, data...) in which `config` differs from the checkpoint's."
+    old, new = _flat(st.get('config') or {}), _flat(_plain(config or {}))
+    unset = object()
+    diff = [k for k in sorted(set(old) | set(new)) if old.get(k, unset) != new.get(k, unset)]
+    if not diff: return
+    show = lambda d, k: _short(d[k]) if k in d else 'unset'
+    raise CheckpointError(f"{path or 'the checkpoint'} was written by a run with other settings ("
+                          + '; '.join(f"{k}: {show(old, k)} there, {show(new, k)} here" for k in diff)
+                          + "): start over with --fresh or write to another --out folder")
 
 # %% ../nbs/06_learner.ipynb #43417938
 @patch
@@ -218,16 +270,18 @@ def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe'
     if self.opt is None: self.create_opt()
     n_groups = len(self.opt.param_lists)
     lrs = np.array([r['lr']] + [r['lr'] * r['lr_mult']] * (n_groups - 1))
-    st = None
+    cfg, st = dict(getattr(self, 'config', None) or {}, recipe=r), None
     if resume and ckpt is not None and Path(ckpt).exists():
-        st = load_checkpoint(self, ckpt)
+        st = read_checkpoint(ckpt)
+        check_resumable(st, cfg, ckpt)
         if st['n_epoch'] != n_epoch:
-            raise ValueError(f"{ckpt} belongs to a {st['n_epoch']}-epoch run, not {n_epoch}: use another output folder")
+            raise CheckpointError(f"{ckpt} belongs to a {st['n_epoch']}-epoch run, not {n_epoch}: start over with --fresh or use another --out folder")
+        load_checkpoint(self, st)
         if st['epoch'] + 1 >= n_epoch:
             print(f"{ckpt}: all {n_epoch} epochs already done"); return self
         print(f"Resuming from {ckpt} after epoch {st['epoch']}")
     cbs = L(ParamScheduler({'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)})) + L(cbs)
-    if ckpt is not None: cbs += Checkpoint(ckpt, getattr(self, 'config', None), st)
+    if ckpt is not None: cbs += Checkpoint(ckpt, cfg, st)
     self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
     return self
 
@@ -238,13 +292,28 @@ def opt_func(r:dict):
     if r['opt'] == 'adam': return partial(Adam, mom=r['mom'])
     raise ValueError(f"Unknown optimizer {r['opt']!r} in the recipe: 'sgd' or 'adam'")
 
+_NOT_DATA = ('path', 'num_workers', 'device', 'download')  # where and how the data is read, not what it is
+
+def _digest(items) -> str:
+    "A short hash of your own `(train_items, valid_items)`: files, labels and boxes (the same items, the same digest)"
+    h = hashlib.sha1()
+    for part in items:
+        for it in part: h.update(repr((str(it.path), int(it.label), np.asarray(it.boxes).tolist())).encode())
+    return h.hexdigest()[:16]
+
 def recipe_dls(dataset:str, # 'synthetic', 'cub', 'aircraft' or 'dogs'
                recipe:str|dict='paper', # the recipe whose `size` and `bs` to use
                path=None, # dataset folder (None: the default of `wsol_dls`)
                **kwargs): # more `wsol_dls` arguments (they win over the recipe's)
     "`wsol_dls` with the recipe's image size and batch size (it takes workers and pinned memory from the machine)."
     r = get_recipe(recipe)
-    return wsol_dls(dataset, path, **{**dict(size=r['size'], bs=r['bs']), **kwargs})
+    kw = {**dict(size=r['size'], bs=r['bs']), **kwargs}
+    dls = wsol_dls(dataset, path, **kw)
+    args = inspect.signature(wsol_dls).bind(dataset, path, **kw); args.apply_defaults()
+    st = {k: v for k, v in args.arguments.items() if k not in _NOT_DATA}  # for `check_resumable`
+    if st.get('items') is not None: st['items'] = _digest(st['items'])
+    dls.wsol_settings = st
+    return dls
 
 def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_dls`/`recipe_dls`
                  method:str='rfga', # a method of `build_model` ('cam', 'rfga', 'rfga_nores', 'se', ...)
@@ -273,6 +342,7 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
     learn.recipe = r
     learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw,
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
+    if 'wsol_settings' in vars(dls): learn.config['data'] = dls.wsol_settings
     return learn
 
 # %% ../nbs/06_learner.ipynb #94960930

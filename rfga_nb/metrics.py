@@ -508,8 +508,10 @@ def _runs_ious(cams, # (B,H,W) raw CAMs, any value range (float32 numpy array or
     if len(taus) > 32767: raise ValueError(f"cam_thresholds: at most 32767 thresholds on the CPU fast path, got {len(taus)}")
     cams = np.ascontiguousarray(torch.as_tensor(cams).detach().float().numpy())
     lut = _level_lut(taus) if lut is None else lut
-    st, ious = _runs_batch(cams, np.ascontiguousarray(lut.numpy(), dtype=np.int16), len(taus),
-                           np.ascontiguousarray(gt.double().numpy()), np.ascontiguousarray(gt_valid.numpy()), multi_contour)
+    n = torch.get_num_threads()   # Numba's OpenMP threads reset the count torch reads: put torch's back
+    try: st, ious = _runs_batch(cams, np.ascontiguousarray(lut.numpy(), dtype=np.int16), len(taus),
+                                np.ascontiguousarray(gt.double().numpy()), np.ascontiguousarray(gt_valid.numpy()), multi_contour)
+    finally: torch.set_num_threads(n)
     return torch.from_numpy(ious), st
 
 # %% ../nbs/02_metrics.ipynb #066c37fc
