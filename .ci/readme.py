@@ -2,7 +2,7 @@
 
 `python .ci/readme.py` writes README.md; `python .ci/readme.py --check` exits 1 when README.md is stale.
 Cells marked `#| hide` are dropped, `#| ...` directive lines are removed, outputs of code cells are kept
-as plain text (images are not embedded)."""
+as plain text (images are not embedded); links to `images/` (next to the notebooks) get the `nbs/` prefix."""
 import json, re, sys
 from pathlib import Path
 
@@ -17,7 +17,7 @@ def render(nb_path=ROOT/'nbs'/'index.ipynb') -> str:
         lines = src.splitlines()
         if any(re.match(r'^\s*#\s*\|\s*hide\b', l) for l in lines): continue
         body = '\n'.join(l for l in lines if not _directive.match(l)).strip('\n')
-        if cell['cell_type'] == 'markdown': parts.append(body)
+        if cell['cell_type'] == 'markdown': parts.append(body.replace('](images/', '](nbs/images/'))  # README sits one folder up
         elif cell['cell_type'] == 'code':
             if body: parts.append(f'```python\n{body}\n```')
             for out in cell.get('outputs', []):

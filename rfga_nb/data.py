@@ -471,7 +471,7 @@ def draw_whole(rng:np.random.Generator, # random generator that decides everythi
         c = (int(rng.integers(0, S)), int(rng.integers(0, S)))
         cv2.circle(img, c, int(round(rng.uniform(1.5, 5) * sc)), rng.uniform(30, 230, 3).tolist(), -1)
     mask = np.zeros((S, S), np.uint8)
-    a = rng.uniform(.16, .32) * S; b = a * rng.uniform(.5, 1.)
+    a = rng.uniform(.2, .32) * S; b = a * rng.uniform(.5, 1.)
     cx, cy = rng.uniform(a + 2, S - a - 3), rng.uniform(a + 2, S - a - 3)
     th = rng.uniform(0, np.pi)
     if rng.random() < .5: cv2.ellipse(mask, (round(cx), round(cy)), (round(a), round(b)), float(np.degrees(th)), 0, 360, 1, -1)
