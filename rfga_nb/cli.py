@@ -206,6 +206,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     for m in methods:
         if verbose: print(f"== {METHOD_NAMES.get(m, m)}", flush=True)
         runs[m] = train(dataset, m, out=out/m, verbose=verbose, figures=False, **kwargs)
+    if rank_distrib(): return dict(out=out, runs=runs)   # other processes of a distributed run: rank 0 scores and draws
     dls = runs[methods[0]]['learn'].dls
     base = fixed_box_baseline(dls)
     rows = [runs[m]['row'] for m in methods] + [result_row(base, dataset=dataset, method='fixed box')]
