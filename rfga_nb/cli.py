@@ -209,7 +209,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     if rank_distrib(): return dict(out=out, runs=runs)   # other processes of a distributed run: rank 0 scores and draws
     dls = runs[methods[0]]['learn'].dls
     base = fixed_box_baseline(dls)
-    rows = [runs[m]['row'] for m in methods] + [result_row(base, dataset=dataset, method='fixed box')]
+    rows = [runs[m]['row'] for m in methods] + [result_row(base, dataset=dataset, method='fixed_box')]
     pd.DataFrame(rows).to_csv(out/'results.csv', index=False)
     (out/'results.md').write_text(markdown_table(rows) + '\n')
     names = {METHOD_NAMES.get(m, m): m for m in methods}
