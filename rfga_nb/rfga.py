@@ -9,7 +9,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['triple_view_pool', 'ViewAttention', 'outer_sum', 'calibrate', 'RFGA', 'on_cuda', 'bench_fwd_bwd']
+__all__ = ['BN_LAYOUTS', 'triple_view_pool', 'ViewAttention', 'outer_sum', 'calibrate', 'RFGA', 'on_cuda', 'bench_fwd_bwd']
 
 # %% ../nbs/00_rfga.ipynb #e69d9ddc
 def triple_view_pool(x:torch.Tensor, # feature tensor (B, C, H, W)
@@ -18,6 +18,8 @@ def triple_view_pool(x:torch.Tensor, # feature tensor (B, C, H, W)
     return x.mean((2, 3), keepdim=True), x.mean(3, keepdim=True), x.mean(2, keepdim=True)
 
 # %% ../nbs/00_rfga.ipynb #d9500d36
+BN_LAYOUTS = ('channels', 'single', 'none')  # where Eq. 4-6's BN normalises (see the text): the default is the first
+
 class ViewAttention(nn.Module):
     "Eq. 4-6 for one view: 1D conv (kernel `k`, zero padding, no bias), BatchNorm and sigmoid, keeping the view's shape."
     def __init__(self,
@@ -25,16 +27,19 @@ class ViewAttention(nn.Module):
                  view:str,              # 'c', 'h' or 'w': which pooled view this branch handles
                  k:int=3,               # kernel size of the 1D conv (3, as ECA-Net)
                  hw_conv:str='channel', # for 'h'/'w': slide along 'channel' (ECA-style), 'spatial', or 'dense' (Conv1d(C,C,k))
+                 bn:str='channels', # BN layout: 'channels' (BatchNorm2d(C)), 'single' (one BN over the conv's output), 'none' (ECA-Net)
                 ):
         super().__init__()
         if view not in ('c', 'h', 'w'): raise ValueError(f"view must be 'c', 'h' or 'w', got {view!r}")
         if hw_conv not in ('channel', 'spatial', 'dense'):
             raise ValueError(f"hw_conv must be 'channel', 'spatial' or 'dense', got {hw_conv!r}")
+        if bn not in BN_LAYOUTS: raise ValueError(f"bn must be one of {BN_LAYOUTS}, got {bn!r}")
         if k < 1 or k % 2 == 0: raise ValueError(f'k must be a positive odd kernel size (zero padding keeps the length), got {k}')
         self.view, self.mode = view, ('channel' if view == 'c' else hw_conv)
         cin = channels if self.mode == 'dense' else 1
         self.conv = nn.Conv1d(cin, cin, k, padding=k // 2, bias=False)
-        self.bn = nn.BatchNorm2d(channels)
+        self.bn_layout = bn
+        self.bn = nn.BatchNorm2d(channels) if bn == 'channels' else nn.BatchNorm1d(1) if bn == 'single' else nn.Identity()
 
     def _conv(self, v):
         b, ch, hh, ww = v.shape
@@ -46,7 +51,9 @@ class ViewAttention(nn.Module):
 
     def forward(self, v:torch.Tensor) -> torch.Tensor:
         "z = sigmoid(BN(W(v))) for a pooled view v: (B,C,1,1), (B,C,H,1) or (B,C,1,W)."
-        return torch.sigmoid(self.bn(self._conv(v)))
+        y = self._conv(v)
+        if self.bn_layout == 'single': return torch.sigmoid(self.bn(y.reshape(len(y), 1, -1)).reshape(y.shape))
+        return torch.sigmoid(self.bn(y))
 
 # %% ../nbs/00_rfga.ipynb #fa1dbb05
 def outer_sum(z_h:torch.Tensor|None, # height attention (B,C,H,1), or None when the view is not used
@@ -78,12 +85,13 @@ class RFGA(nn.Module):
                  residual:bool=True,    # Eq. 8: X + X*M (RFGA w/ R) or X*M (RFGA w/o R)
                  hw_conv:str='channel', # axis of the h/w convs: 'channel' (ECA-style), 'spatial' or 'dense' (authors' later code)
                  expand_sigmoid:bool=True, # Eq. 7's sigmoid on the outer sum; False gives M = z_h + z_w + z_c
+                 bn:str='channels', # BN layout of Eq. 4-6: 'channels', 'single' or 'none' (see `ViewAttention`)
                 ):
         super().__init__()
         views = ''.join(sorted(set(views), key='chw'.index)) if views and set(views) <= set('chw') else None
         if views is None: raise ValueError("views must be a non-empty subset of 'chw', e.g. 'chw', 'c', 'hw'")
-        self.views, self.residual, self.expand_sigmoid = views, residual, expand_sigmoid
-        self.att = nn.ModuleDict({v: ViewAttention(channels, v, k=k, hw_conv=hw_conv) for v in views})
+        self.views, self.residual, self.expand_sigmoid, self.bn_layout = views, residual, expand_sigmoid, bn
+        self.att = nn.ModuleDict({v: ViewAttention(channels, v, k=k, hw_conv=hw_conv, bn=bn) for v in views})
 
     def attention(self, x:torch.Tensor) -> dict:
         "The triple-view attentions z_c, z_h, z_w (those in `views`) and the fine-grained map M, for features x."
@@ -101,7 +109,8 @@ class RFGA(nn.Module):
         out = calibrate(x, attn['M'], self.residual)
         return (out, attn) if return_attn else out
 
-    def extra_repr(self): return f'views={self.views!r}, residual={self.residual}, expand_sigmoid={self.expand_sigmoid}'
+    def extra_repr(self):
+        return f'views={self.views!r}, residual={self.residual}, expand_sigmoid={self.expand_sigmoid}, bn={self.bn_layout!r}'
 
 # %% ../nbs/00_rfga.ipynb #22d3a6e2
 def on_cuda() -> bool:
