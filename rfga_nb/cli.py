@@ -97,7 +97,8 @@ def history(learn) -> pd.DataFrame|None:
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
           lr:float|None=None, path=None, out=None, eval_every:int=1, seed:int=0, fresh:bool=False,
-          figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None) -> dict:
+          figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None,
+          model_kw:dict|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
     dataset, valid = _abs_spec(dataset), _abs_spec(valid)   # your own dataset ('csv:'/'folder:'): absolute paths in the config
     recipe = recipe or ('cpu' if dataset in SYNTHETIC else 'paper')
@@ -112,7 +113,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
     distributed = num_distrib() > 0
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
-    learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every)
+    learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every, model_kw=model_kw)
     learn.config.update(dataset=dataset, seed=seed, size=r['size'], dls_kw=dls_kw)
     if ckpt.exists(): check_resumable(read_checkpoint(ckpt), learn.config, ckpt)
     if not rank_distrib():
