@@ -10,10 +10,12 @@ import numpy as np, pandas as pd
 from fastai.torch_core import set_seed
 from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS
 from .learner import fixed_box_baseline
+from fastcore.script import call_parse, Param, store_true
 
 # %% auto #0
-__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'paper_results', 'table1', 'table2',
-           'table3', 'to_markdown', 'run_experiments', 'merge_results', 'read_results', 'summarize', 'mean_std']
+__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS', 'STUDIES',
+           'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments', 'merge_results',
+           'read_results', 'summarize', 'mean_std', 'run_study', 'study_table', 'study_bars', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -207,3 +209,88 @@ def mean_std(s:pd.DataFrame, cols=None) -> pd.DataFrame:
     t['method'] = [PAPER_NAMES.get(m, m) for m in t['method']]
     for c in cols: t[c] = [f(m, sd, c) for m, sd in zip(s[c], s.get(f'{c}_std', pd.Series([np.nan] * len(s))))]
     return t
+
+# %% ../nbs/09_experiments.ipynb #b49df8f3
+VIEW_SETS = ['c', 'h', 'w', 'ch', 'cw', 'hw', 'chw']   # Table 3: each subset of the three views, all w/ R
+ABLATIONS = {  # variant name -> `build_model` options of RFGA w/ R that differ from the default (00_rfga, 04_models)
+    'hw_conv=spatial': {'attn_kw': {'hw_conv': 'spatial'}},
+    'hw_conv=dense': {'attn_kw': {'hw_conv': 'dense'}},
+    'expand_sigmoid=False': {'attn_kw': {'expand_sigmoid': False}},
+    'bn=single': {'attn_kw': {'bn': 'single'}},
+    'bn=none': {'attn_kw': {'bn': 'none'}},
+}
+STUDIES = {  # a results table -> its runs: (dataset, method, variant, `build_model` options); every run once per seed
+    'table1': [('synthetic', m, '', None) for m in TABLE1_METHODS],
+    'table1_whole': [('synthetic-whole', m, '', None) for m in TABLE1_METHODS],
+    'table3': [('synthetic', 'rfga', f'views={v}', {'attn_kw': {'views': v}}) for v in VIEW_SETS if v != 'chw'],
+    'ablations': [('synthetic', 'rfga', v, kw) for v, kw in ABLATIONS.items()],
+}
+
+def _done(csv) -> set:
+    if csv is None or not Path(csv).exists(): return set()
+    d = read_results(csv)
+    return set(zip(d.dataset, d.method, d.variant, d.seed))
+
+def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3' or 'ablations'
+              seeds=(0, 1, 2), # every run once per seed
+              csv=None, # the results file (default: results/<name>.csv); each run is merged into it as soon as it ends
+              out=None, # folder of the runs' checkpoints and figures (default: runs/<name>)
+              resume:bool=True, # skip the runs whose row is in `csv` already (an interrupted study goes on where it stopped)
+              runs=None, # run only these (dataset, method, variant, model_kw) of the study (default: all of them)
+              **kwargs) -> pd.DataFrame: # more `train` arguments
+    "Train every run of study `name` on the testbed for every seed, merging each row into `csv` when it ends; returns the CSV."
+    if name not in STUDIES: raise ValueError(f"unknown study {name!r}: choose from {list(STUDIES)}")
+    csv = Path(csv) if csv is not None else Path('results')/f'{name}.csv'
+    out = Path(out) if out is not None else Path('runs')/name
+    runs, done = runs or STUDIES[name], _done(csv) if resume else set()
+    todo = [(r, s) for s in seeds for r in runs if (r[0], r[1], r[2], s) not in done]
+    print(f"{name}: {len(todo)} runs to do ({len(runs) * len(seeds) - len(todo)} already in {csv})", flush=True)
+    t0 = time.time()
+    for k, ((ds, m, v, kw), s) in enumerate(todo):
+        base = v == '' and m == runs[0][1]   # the fixed box once per dataset and seed, next to the first method
+        run_experiments(ds, [m], seeds=(s,), out=out/(v.replace('=', '-') or 'default'), csv=csv, variant=v,
+                        baseline=base, figures=False, model_kw=kw, **kwargs)
+        left = (time.time() - t0) / (k + 1) * (len(todo) - k - 1)
+        print(f"  {name}: {k + 1}/{len(todo)} done, about {left / 60:.0f} min left", flush=True)
+    return read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
+
+def study_table(df:pd.DataFrame, # rows of a results CSV (`read_results`)
+                cols=None) -> pd.DataFrame: # result columns to show (default: MaxBoxAcc@.5-.9, Avg, mIoU, Top-1)
+    "Mean ± std over the seeds, one row per (dataset, method, variant), methods in the paper's order, the fixed box first."
+    s = summarize(df)
+    order = ['fixed_box'] + TABLE1_METHODS + TABLE3_METHODS
+    s = s.assign(_o=[order.index(m) if m in order else len(order) for m in s.method]).sort_values(['dataset', '_o'], kind='stable')
+    t = mean_std(s.drop(columns='_o'), cols or ROW_COLS)
+    t['method'] = ['fixed box' if m == 'fixed_box' else m for m in t['method']]
+    return t.reset_index(drop=True)
+
+def study_bars(df:pd.DataFrame, # rows of a results CSV
+               col:str='Avg', # the result to draw
+               label=None, # row -> bar label (default: the method's paper name and the variant)
+               ax=None, figsize=(7, 2.6)):
+    "A bar chart of `col` per (dataset, method, variant): the mean over the seeds, the std as an error bar, each seed a dot."
+    import matplotlib.pyplot as plt
+    s = summarize(df).reset_index(drop=True)
+    label = label or (lambda r: PAPER_NAMES.get(r.method, r.method.replace('_', ' ')) + (f'\n{r.variant}' if r.variant else ''))
+    if ax is None: _, ax = plt.subplots(figsize=figsize)
+    x = np.arange(len(s))
+    ax.bar(x, s[col], yerr=s[f'{col}_std'].fillna(0), capsize=3, color='#9ecae1', edgecolor='#3182bd')
+    for i, r in s.iterrows():
+        ys = df[(df.dataset == r.dataset) & (df.method == r.method) & (df.variant == r.variant)][col]
+        ax.plot([i] * len(ys), ys, 'k.', ms=3)
+    ax.set_xticks(x, [label(r) for _, r in s.iterrows()], rotation=45, ha='right', fontsize=7)
+    ax.set_ylabel(col if col != 'Avg' else 'MaxBoxAcc Avg (%)'); ax.grid(axis='y', alpha=.3)
+    return ax
+
+
+# %% ../nbs/09_experiments.ipynb #a1dd8d2f
+@call_parse
+def rfga_experiments(study:Param(f"the table to compute: {', '.join(STUDIES)}", str)='table1',
+                     seeds:Param("the seeds, one run of every setting each", int, nargs='+')=(0, 1, 2),
+                     csv:Param("the results file (default results/<study>.csv)", str)=None,
+                     out:Param("folder of the runs (default runs/<study>)", str)=None,
+                     fresh:Param("run again the runs already in the CSV", store_true)=False):
+    "Train and score every run of one of the testbed's tables (`STUDIES`) for every seed; rows go to the CSV as they end."
+    df = run_study(study, seeds=tuple(seeds), csv=csv, out=out, resume=not fresh)
+    if len(df): print(markdown_table(study_table(df[df.seed.isin(seeds)])))
+
