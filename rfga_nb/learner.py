@@ -98,25 +98,44 @@ class NaNGuard(Callback):
             raise CancelFitException()
 
 # %% ../nbs/06_learner.ipynb #742b9158
+def _cat_first(parts:list, n:int) -> dict:
+    "The first `n` images of a list of per-batch dicts of CPU tensors, as one dict (boxes padded with rows of -1)."
+    out = {}
+    for k in parts[0]:
+        vs = [p[k] for p in parts]
+        if k == 'boxes':
+            nb = max(v.shape[1] for v in vs)
+            vs = [torch.cat([v, v.new_full((len(v), nb - v.shape[1], 4), -1)], 1) for v in vs]
+        out[k] = torch.cat(vs)[:n]
+    return out
+
 @torch.no_grad()
 def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(x, labels)`), or a Learner
              dl, # batches `(x, y, boxes)`
+             keep:int=0, # also return, as `res['first']`, all the model computed for the first `keep` images (for figures)
              **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
-    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class."
+    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
     require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
-    acc, correct, n = BoxAccumulator(**kwargs), 0, 0
+    acc, correct, n, first = BoxAccumulator(**kwargs), 0, 0, []
     dev = next(model.parameters()).device
     try:
         for x, y, boxes in dl:
             x, y = x.to(dev), y.to(dev)
-            correct += (model(x).argmax(1) == y).sum().item(); n += len(y)
-            acc.update(resize_cams(model.cams(x, labels=y).float(), x.shape[-2:]), boxes)
+            if hasattr(model, 'explain'): out = model.explain(x, labels=y)   # logits and CAMs from one pass of the backbone
+            else: out = dict(logits=model(x), cams=model.cams(x, labels=y))
+            cams_img = resize_cams(out['cams'].float(), x.shape[-2:])
+            correct += (out['logits'].argmax(1) == y).sum().item(); n += len(y)
+            acc.update(cams_img, boxes)
+            if n - len(y) < keep:
+                first.append({k: v.detach().cpu() for k, v in dict(out, x=x, y=y, boxes=boxes, cams_img=cams_img).items() if torch.is_tensor(v)})
     finally: model.train(was_training)
     res = acc.compute()
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
-    return dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    res = dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    if keep: res['first'] = _cat_first(first, keep)
+    return res
 
 # %% ../nbs/06_learner.ipynb #b4a79067
 def mean_train_box(ds, # a `WSOLDataset` (e.g. `dls.train.dataset`)
