@@ -24,8 +24,8 @@ from .methods import method_callbacks
 
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'mean_train_box', 'fixed_box_baseline', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
-           'read_checkpoint', 'load_checkpoint', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner']
+           'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner',
+           'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
@@ -98,25 +98,44 @@ class NaNGuard(Callback):
             raise CancelFitException()
 
 # %% ../nbs/06_learner.ipynb #742b9158
+def _cat_first(parts:list, n:int) -> dict:
+    "The first `n` images of a list of per-batch dicts of CPU tensors, as one dict (boxes padded with rows of -1)."
+    out = {}
+    for k in parts[0]:
+        vs = [p[k] for p in parts]
+        if k == 'boxes':
+            nb = max(v.shape[1] for v in vs)
+            vs = [torch.cat([v, v.new_full((len(v), nb - v.shape[1], 4), -1)], 1) for v in vs]
+        out[k] = torch.cat(vs)[:n]
+    return out
+
 @torch.no_grad()
 def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(x, labels)`), or a Learner
              dl, # batches `(x, y, boxes)`
+             keep:int=0, # also return, as `res['first']`, all the model computed for the first `keep` images (for figures)
              **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
-    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class."
+    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
     require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
-    acc, correct, n = BoxAccumulator(**kwargs), 0, 0
+    acc, correct, n, first = BoxAccumulator(**kwargs), 0, 0, []
     dev = next(model.parameters()).device
     try:
         for x, y, boxes in dl:
             x, y = x.to(dev), y.to(dev)
-            correct += (model(x).argmax(1) == y).sum().item(); n += len(y)
-            acc.update(resize_cams(model.cams(x, labels=y).float(), x.shape[-2:]), boxes)
+            if hasattr(model, 'explain'): out = model.explain(x, labels=y)   # logits and CAMs from one pass of the backbone
+            else: out = dict(logits=model(x), cams=model.cams(x, labels=y))
+            cams_img = resize_cams(out['cams'].float(), x.shape[-2:])
+            correct += (out['logits'].argmax(1) == y).sum().item(); n += len(y)
+            acc.update(cams_img, boxes)
+            if n - len(y) < keep:
+                first.append({k: v.detach().cpu() for k, v in dict(out, x=x, y=y, boxes=boxes, cams_img=cams_img).items() if torch.is_tensor(v)})
     finally: model.train(was_training)
     res = acc.compute()
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
-    return dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    res = dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    if keep: res['first'] = _cat_first(first, keep)
+    return res
 
 # %% ../nbs/06_learner.ipynb #b4a79067
 def mean_train_box(ds, # a `WSOLDataset` (e.g. `dls.train.dataset`)
@@ -143,96 +162,6 @@ def fixed_box_baseline(dls, # DataLoaders of `wsol_dls`: the box comes from `dls
     acc = BoxAccumulator(**kwargs)
     for _, y, boxes in dls.valid: acc.update(cam.expand(len(y), S, S), boxes)
     return dict(acc.compute(), box=np.array([x0, y0, x1, y1], np.float32), top1=float('nan'))
-
-# %% ../nbs/06_learner.ipynb #2aef4a7f
-def _plain(o, at:str='checkpoint'):
-    "`o` with NumPy numbers and arrays as Python numbers and lists and paths as strings: what `weights_only` loading reads."
-    if isinstance(o, np.generic): return o.item()  # first: np.float64 is also a `float`
-    if o is None or isinstance(o, (bool, int, float, str)) or torch.is_tensor(o): return o
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, Path): return str(o)
-    if isinstance(o, (list, tuple, L)): return (tuple if isinstance(o, tuple) else list)(_plain(v, f'{at}[{i}]') for i, v in enumerate(o))
-    if isinstance(o, dict): return {k: _plain(v, f'{at}.{k}') for k, v in o.items()}
-    raise TypeError(f"{at} is a {type(o).__name__}: a checkpoint holds only tensors and plain Python values, "
-                    f"so that it loads with torch.load(weights_only=True)")
-
-def rng_state(dls=None) -> dict:
-    "The state of every random generator a training run uses (and of `dls`' shuffling RNGs), as tensors and plain values."
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    st = dict(python=random.getstate(), numpy=[kind, keys.tolist(), pos, has_gauss, gauss], torch=torch.get_rng_state(),
-              cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-    if dls is not None: st['dls'] = [dl.rng.getstate() for dl in dls.loaders if hasattr(dl, 'rng')]
-    return st
-
-def set_rng_state(st:dict, dls=None):
-    "Restore the generators saved by `rng_state`."
-    kind, keys, pos, has_gauss, gauss = st['numpy']
-    random.setstate(st['python']); np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(st['torch'])
-    if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
-    if dls is not None and st.get('dls'):
-        for dl, s in zip([dl for dl in dls.loaders if hasattr(dl, 'rng')], st['dls']): dl.rng.setstate(s)
-
-class Checkpoint(Callback):
-    "Save everything an exact resume needs to `path` after every epoch; replay a resumed run's done epochs."
-    order = Recorder.order - 5  # after the metrics are in `recorder.log`, before the row is printed
-    def __init__(self, path, # the checkpoint file, e.g. `out/last.pth`
-                 config:dict|None=None, # the run's settings, stored with the weights
-                 resume_state:dict|None=None): # a loaded checkpoint to continue from
-        store_attr()
-        self.path = Path(path)
-    def before_epoch(self):
-        st = self.resume_state
-        if st is None or self.epoch != st['epoch'] + 1: return
-        set_rng_state(st['rng'], self.dls)
-        sl = self.recorder.smooth_loss; sl.count, sl.val = st['smooth_loss']
-        if st.get('scaler') and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(st['scaler'])
-    def after_epoch(self):
-        st = self.resume_state
-        if st is not None and self.epoch <= st['epoch']:  # skipped by `start_epoch`: show the saved row
-            self.recorder.log = L(self.epoch) + L(st['values'][self.epoch]); return
-        if rank_distrib(): return
-        sl, scaler = self.recorder.smooth_loss, getattr(self.learn, 'scaler', None)
-        state = _plain(dict(opt=self.opt.state_dict(), epoch=self.epoch, n_epoch=self.n_epoch, rng=rng_state(self.dls),
-                            smooth_loss=(sl.count, sl.val), scaler=scaler.state_dict() if scaler is not None else None,
-                            values=[list(v) for v in self.recorder.values] + [list(self.recorder.log[1:])],
-                            names=list(self.recorder.metric_names[1:-1]), config=self.config))
-        state['model'] = get_model(self.model).state_dict()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix('.tmp')
-        torch.save(state, tmp); os.replace(tmp, self.path)
-    def after_fit(self): self.resume_state = None
-
-# %% ../nbs/06_learner.ipynb #e7e48be3
-class CheckpointError(ValueError):
-    "A checkpoint that is not loaded: unsafe, truncated or corrupt, or written by a run with other settings."
-
-def read_checkpoint(path) -> dict:
-    "Load a checkpoint written by `Checkpoint` with `weights_only=True`: tensors and plain values only, anything else is refused."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        g = re.search(r'GLOBAL ([\w.]+)', str(e))
-        if g: raise CheckpointError(
-            f"{path} is refused: it needs the Python global {g[1]} to load, and loading such a global can run any code. "
-            f"rfga_nb checkpoints hold only tensors and plain values (those of older versions held NumPy RNG states): "
-            f"delete it or start over with --fresh; only if you trust the file, load it yourself with torch.load(weights_only=False)") from e
-        err = e
-    except Exception as e: err = e
-    raise CheckpointError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}): "
-                          f"delete it or start over with --fresh") from err
-
-def load_checkpoint(learn:Learner, path) -> dict:
-    "Load the weights and the optimizer state of checkpoint `path` (or of a checkpoint already read) into `learn`; return the checkpoint."
-    st = path if isinstance(path, dict) else read_checkpoint(path)
-    get_model(learn.model).load_state_dict(st['model'])
-    if learn.opt is None: learn.create_opt()
-    learn.opt.load_state_dict(dict(st['opt'], hypers=L(st['opt']['hypers'])))
-    for s in learn.opt.state.values():  # momentum buffers to the parameters' device
-        for k, v in s.items():
-            if torch.is_tensor(v): s[k] = v.to(default_device() if on_cuda() else 'cpu')
-    return st
 
 # %% ../nbs/06_learner.ipynb #9ca64dce
 def _flat(d:dict, pre:str='') -> dict:
@@ -344,6 +273,96 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
     if 'wsol_settings' in vars(dls): learn.config['data'] = dls.wsol_settings
     return learn
+
+# %% ../nbs/06_learner.ipynb #2aef4a7f
+def _plain(o, at:str='checkpoint'):
+    "`o` with NumPy numbers and arrays as Python numbers and lists and paths as strings: what `weights_only` loading reads."
+    if isinstance(o, np.generic): return o.item()  # first: np.float64 is also a `float`
+    if o is None or isinstance(o, (bool, int, float, str)) or torch.is_tensor(o): return o
+    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, Path): return str(o)
+    if isinstance(o, (list, tuple, L)): return (tuple if isinstance(o, tuple) else list)(_plain(v, f'{at}[{i}]') for i, v in enumerate(o))
+    if isinstance(o, dict): return {k: _plain(v, f'{at}.{k}') for k, v in o.items()}
+    raise TypeError(f"{at} is a {type(o).__name__}: a checkpoint holds only tensors and plain Python values, "
+                    f"so that it loads with torch.load(weights_only=True)")
+
+def rng_state(dls=None) -> dict:
+    "The state of every random generator a training run uses (and of `dls`' shuffling RNGs), as tensors and plain values."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    st = dict(python=random.getstate(), numpy=[kind, keys.tolist(), pos, has_gauss, gauss], torch=torch.get_rng_state(),
+              cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+    if dls is not None: st['dls'] = [dl.rng.getstate() for dl in dls.loaders if hasattr(dl, 'rng')]
+    return st
+
+def set_rng_state(st:dict, dls=None):
+    "Restore the generators saved by `rng_state`."
+    kind, keys, pos, has_gauss, gauss = st['numpy']
+    random.setstate(st['python']); np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(st['torch'])
+    if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
+    if dls is not None and st.get('dls'):
+        for dl, s in zip([dl for dl in dls.loaders if hasattr(dl, 'rng')], st['dls']): dl.rng.setstate(s)
+
+class Checkpoint(Callback):
+    "Save everything an exact resume needs to `path` after every epoch; replay a resumed run's done epochs."
+    order = Recorder.order - 5  # after the metrics are in `recorder.log`, before the row is printed
+    def __init__(self, path, # the checkpoint file, e.g. `out/last.pth`
+                 config:dict|None=None, # the run's settings, stored with the weights
+                 resume_state:dict|None=None): # a loaded checkpoint to continue from
+        store_attr()
+        self.path = Path(path)
+    def before_epoch(self):
+        st = self.resume_state
+        if st is None or self.epoch != st['epoch'] + 1: return
+        set_rng_state(st['rng'], self.dls)
+        sl = self.recorder.smooth_loss; sl.count, sl.val = st['smooth_loss']
+        if st.get('scaler') and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(st['scaler'])
+    def after_epoch(self):
+        st = self.resume_state
+        if st is not None and self.epoch <= st['epoch']:  # skipped by `start_epoch`: show the saved row
+            self.recorder.log = L(self.epoch) + L(st['values'][self.epoch]); return
+        if rank_distrib(): return
+        sl, scaler = self.recorder.smooth_loss, getattr(self.learn, 'scaler', None)
+        state = _plain(dict(opt=self.opt.state_dict(), epoch=self.epoch, n_epoch=self.n_epoch, rng=rng_state(self.dls),
+                            smooth_loss=(sl.count, sl.val), scaler=scaler.state_dict() if scaler is not None else None,
+                            values=[list(v) for v in self.recorder.values] + [list(self.recorder.log[1:])],
+                            names=list(self.recorder.metric_names[1:-1]), config=self.config))
+        state['model'] = get_model(self.model).state_dict()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix('.tmp')
+        torch.save(state, tmp); os.replace(tmp, self.path)
+    def after_fit(self): self.resume_state = None
+
+# %% ../nbs/06_learner.ipynb #e7e48be3
+class CheckpointError(ValueError):
+    "A checkpoint that is not loaded: unsafe, truncated or corrupt, or written by a run with other settings."
+
+def read_checkpoint(path) -> dict:
+    "Load a checkpoint written by `Checkpoint` with `weights_only=True`: tensors and plain values only, anything else is refused."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        g = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if g: raise CheckpointError(
+            f"{path} is refused: it needs the Python global {g[1]} to load, and loading such a global can run any code. "
+            f"rfga_nb checkpoints hold only tensors and plain values (those of older versions held NumPy RNG states): "
+            f"delete it or start over with --fresh; only if you trust the file, load it yourself with torch.load(weights_only=False)") from e
+        err = e
+    except Exception as e: err = e
+    raise CheckpointError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}): "
+                          f"delete it or start over with --fresh") from err
+
+def load_checkpoint(learn:Learner, path) -> dict:
+    "Load the weights and the optimizer state of checkpoint `path` (or of a checkpoint already read) into `learn`; return the checkpoint."
+    st = path if isinstance(path, dict) else read_checkpoint(path)
+    get_model(learn.model).load_state_dict(st['model'])
+    if learn.opt is None: learn.create_opt()
+    learn.opt.load_state_dict(dict(st['opt'], hypers=L(st['opt']['hypers'])))
+    for s in learn.opt.state.values():  # momentum buffers to the parameters' device
+        for k, v in s.items():
+            if torch.is_tensor(v): s[k] = v.to(default_device() if on_cuda() else 'cpu')
+    return st
 
 # %% ../nbs/06_learner.ipynb #94960930
 from contextlib import contextmanager

@@ -5,6 +5,7 @@
 # %% ../nbs/07_viz.ipynb #4de5b11f
 from __future__ import annotations
 import os, re
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch
 import matplotlib
@@ -24,8 +25,8 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'GT_COLOR', 'PRED_COLOR', 'FIG5_PANE
            'plot_box_acc_curves', 'attention_panels', 'plot_rfga_attention', 'plot_residual_comparison', 'cam_mask_box',
            'image_ious', 'tau_state', 'draw_tau_panel', 'plot_tau_grid', 'widgets_available', 'TauExplorer',
            'tau_explorer', 'method_name', 'model_from_checkpoint', 'first_images', 'explain_images', 'evaluate_models',
-           'image_taus', 'optimal_tau', 'localization_figure', 'box_acc_figure', 'attention_figure', 'residual_figure',
-           'explorer', 'save_figures']
+           'FigureData', 'figure_data', 'image_taus', 'optimal_tau', 'localization_figure', 'box_acc_figure',
+           'attention_figure', 'residual_figure', 'explorer', 'save_figures']
 
 # %% ../nbs/07_viz.ipynb #b5e7debe
 IMAGENET_MEAN, IMAGENET_STD = imagenet_stats   # what `rfga_nb.data` normalises with
@@ -455,8 +456,12 @@ def explain_images(model,  # WSOL model or Learner (`model.explain`)
     dev = next(m.parameters()).device
     try: ex = m.explain(x.to(dev), labels=y.to(dev))
     finally: m.train(was)
-    ex = {k: (v.detach().float().cpu() if torch.is_tensor(v) else v) for k, v in ex.items()}
-    ex['cams_img'] = to_np(resize_cams(ex['cams'], tuple(x.shape[-2:])))
+    return _for_figures(ex, x, boxes)
+
+def _for_figures(ex:dict, x, boxes, cams_img=None) -> dict:
+    "An explain dict on the CPU, with `cams_img` (the CAMs at input size: resized here unless given), `images` and `gt_boxes`."
+    ex = {k: (v.detach().float().cpu() if torch.is_tensor(v) else v) for k, v in ex.items() if k not in ('x', 'y', 'boxes', 'cams_img')}
+    ex['cams_img'] = to_np(resize_cams(ex['cams'], tuple(x.shape[-2:])) if cams_img is None else cams_img)
     ex['images'] = np.stack([to_image(xi) for xi in x.cpu()])
     ex['gt_boxes'] = [_valid_boxes(b) for b in boxes.cpu()]
     return ex
@@ -468,6 +473,42 @@ def evaluate_models(models, # a Learner/model, or a dict name -> Learner/model
     "name -> the metric dict (`rfga_nb.learner.evaluate`: MaxBoxAcc, curve, best τ, mIoU, top-1) of each model on `dl`."
     models = _as_dict(models); dl = _valid_dl(models, dl); results = dict(results or {})
     return {k: results[k] if k in results else evaluate(_model(m), dl) for k, m in models.items()}
+
+@dataclass
+class FigureData:
+    "One evaluation of one model, what every figure draws from: the metric dict and the explained first images."
+    model: torch.nn.Module  # the model (unwrapped from its Learner)
+    res: dict|None          # the metric dict of `rfga_nb.learner.evaluate` (curves, optimal τ, IoUs), None when not computed
+    ex: dict|None           # `explain_images` of the first images: cams_img, images, gt_boxes, X, Xhat, z_c, z_h, z_w, M...
+    def n_images(self) -> int: return 0 if self.ex is None else len(self.ex['images'])
+
+def _take(ex:dict, n:int) -> dict:
+    "The first `n` images of an explain dict."
+    return {k: (v[:n] if hasattr(v, '__len__') and not isinstance(v, str) else v) for k, v in ex.items()}
+
+def figure_data(models,        # a Learner/model/checkpoint or a dict name -> Learner/model/checkpoint/`FigureData`
+                dl=None,       # batches (x, y, boxes); default: the first Learner's validation set
+                results:dict|None=None, # name -> metric dict already computed: that model is only run on its first images
+                n_images:int=4, # images to explain (the first of `dl`)
+                metrics:bool=True, # compute the metric dict of the models without one in `results`
+               ) -> dict:
+    "name -> `FigureData`: each model is evaluated once, its metrics and its first `n_images` explained in one pass over `dl`."
+    models = _as_dict(models); results = dict(results or {}); out = {}
+    todo = {k: m for k, m in models.items() if not isinstance(m, FigureData)}
+    if todo: dl = _valid_dl(todo, dl)
+    for k, m in models.items():
+        if isinstance(m, FigureData):
+            if m.n_images() < n_images or (metrics and m.res is None):
+                raise ValueError(f'figure data of {k!r} has {m.n_images()} images{"" if m.res is not None else " and no metrics"}: '
+                                 f'make it with figure_data(..., n_images={n_images}, metrics={metrics})')
+            out[k] = m
+        elif k in results or not metrics:
+            out[k] = FigureData(_model(m), results.get(k), explain_images(m, *first_images(dl, n_images)) if n_images else None)
+        else:
+            res = evaluate(_model(m), dl, keep=n_images)
+            f = res.pop('first', None)
+            out[k] = FigureData(_model(m), res, _for_figures(f, f['x'], f['boxes'], f['cams_img']) if f else None)
+    return out
 
 # %% ../nbs/07_viz.ipynb #ddd51fe9
 def image_taus(cams, gt_boxes) -> np.ndarray:
@@ -494,14 +535,12 @@ def localization_figure(models,           # a Learner/model, or a dict name -> L
                         results:dict|None=None, # name -> metric dict already computed (for tau='best')
                         **kwargs,         # passed to `plot_localization`
                        ) -> Figure:
-    "Fig. 3 from models: CAMs of the ground-truth class, ground-truth boxes and the boxes at τ, one row per model."
-    models = _as_dict(models); dl = _valid_dl(models, dl)
-    if tau == 'best': results = evaluate_models(models, dl, results)
-    batch = first_images(dl, n_images)
+    "Fig. 3 from models (or their `figure_data`): CAMs of the ground-truth class, ground-truth boxes and the boxes at τ, one row per model."
+    data = figure_data(models, dl, results, n_images, metrics=tau == 'best')
     cams, preds, taus = {}, {}, {}
-    for k, m in models.items():
-        ex = explain_images(m, *batch)
-        taus[k] = _taus_for(tau, (results or {}).get(k), ex['cams_img'], ex['gt_boxes'])
+    for k, d in data.items():
+        ex = _take(d.ex, n_images)
+        taus[k] = _taus_for(tau, d.res, ex['cams_img'], ex['gt_boxes'])
         cams[k], preds[k] = ex['cams_img'], np.stack([tau_state(c, g, t)['box'] for c, g, t in zip(ex['cams_img'], ex['gt_boxes'], taus[k])])
     fig = plot_localization(ex['images'], cams, ex['gt_boxes'], preds, **kwargs)
     fig.drawn.update(taus=taus, cams=cams)
@@ -510,38 +549,35 @@ def localization_figure(models,           # a Learner/model, or a dict name -> L
 def box_acc_figure(models, dl=None, results:dict|None=None, # as for `localization_figure`
                    delta='avg', # IoU threshold δ of the curves, or 'avg'
                    **kwargs) -> Figure:
-    "Fig. 4 from models: BoxAcc against τ on `dl`, one line per model."
-    return plot_box_acc_curves(evaluate_models(models, dl, results), delta=delta, **kwargs)
+    "Fig. 4 from models (or their `figure_data`): BoxAcc against τ on `dl`, one line per model."
+    return plot_box_acc_curves({k: d.res for k, d in figure_data(models, dl, results, n_images=0).items()}, delta=delta, **kwargs)
 
 def attention_figure(model, # an RFGA Learner/model
                      dl=None, idx:int=0, # image `idx` of `dl` (default: the Learner's validation set)
                      **kwargs) -> Figure:
-    "Fig. 5 from a model: the image with its CAM, then z_c, z_h, z_w, M, X, A(X), X̂ and D."
-    models = _as_dict(model); dl = _valid_dl(models, dl); m = next(iter(models.values()))
-    ex = explain_images(m, *first_images(dl, idx + 1))
+    "Fig. 5 from a model (or its `figure_data`): the image with its CAM, then z_c, z_h, z_w, M, X, A(X), X̂ and D."
+    name, d = next(iter(figure_data(model, dl, n_images=idx + 1, metrics=False).items()))
+    ex = d.ex
     fig = plot_rfga_attention(ex, idx, image=ex['images'][idx], cam=ex['cams_img'][idx], gt_boxes=ex['gt_boxes'][idx], **kwargs)
-    fig.suptitle(next(iter(models)), fontsize=8)
+    fig.suptitle(name, fontsize=8)
     return fig
 
 def residual_figure(models, # dict name -> Learner/model, e.g. {'CAM': .., 'RFGA w/o R': .., 'RFGA w/ R': ..}
                     dl=None, idx:int=0, tau='best', results:dict|None=None, # as for `localization_figure`
                     **kwargs) -> Figure:
-    "Fig. 6 from models: for image `idx`, each model's CAM with its boxes, and the RFGA models' M, z_h, z_w."
-    models = _as_dict(models); dl = _valid_dl(models, dl)
-    if tau == 'best': results = evaluate_models(models, dl, results)
-    batch = first_images(dl, idx + 1)
+    "Fig. 6 from models (or their `figure_data`): for image `idx`, each model's CAM with its boxes, and the RFGA models' M, z_h, z_w."
+    data = figure_data(models, dl, results, idx + 1, metrics=tau == 'best')
     cams, exs, preds = {}, {}, {}
-    for k, m in models.items():
-        ex = explain_images(m, *batch)
-        t = _taus_for(tau, (results or {}).get(k), ex['cams_img'][idx:idx + 1], ex['gt_boxes'][idx:idx + 1])[0]
+    for k, d in data.items():
+        ex = d.ex
+        t = _taus_for(tau, d.res, ex['cams_img'][idx:idx + 1], ex['gt_boxes'][idx:idx + 1])[0]
         cams[k], preds[k] = ex['cams_img'][idx], tau_state(ex['cams_img'][idx], ex['gt_boxes'][idx], t)['box']
         exs[k] = ex if ex.get('M') is not None else None
     return plot_residual_comparison(ex['images'][idx], cams, exs, idx, ex['gt_boxes'][idx], preds, **kwargs)
 
 def explorer(model, dl=None, n_images:int=8, **kwargs):
     "The τ explorer (`tau_explorer`) on the first `n_images` images of `dl` with a model's ground-truth-class CAMs."
-    models = _as_dict(model); dl = _valid_dl(models, dl)
-    ex = explain_images(next(iter(models.values())), *first_images(dl, n_images))
+    ex = _take(next(iter(figure_data(model, dl, n_images=n_images, metrics=False).values())).ex, n_images)
     return tau_explorer(ex['images'], ex['cams_img'], ex['gt_boxes'], **kwargs)
 
 # %% ../nbs/07_viz.ipynb #7762ebca
@@ -559,20 +595,20 @@ def save_figures(learn,                 # a Learner (or model), or a dict name -
                  dpi:int=120,
                 ) -> list[Path]:
     "Draw every figure that applies and save them as PNG in `out_dir`: Fig. 3, Fig. 4, Fig. 5 (RFGA models), Fig. 6 (several models incl. an RFGA one) and the static τ explorer. Returns the paths."
-    models = _as_dict(learn); dl = _valid_dl(models, dl)
+    models = _as_dict(learn)
     if results is not None and 'curve' in results:
         if len(models) != 1: raise ValueError('`results` is a single metric dict but several models were given: pass name -> metric dict')
         results = {next(iter(models)): results}
-    results = evaluate_models(models, dl, results)
-    figs = {'fig3_localization': localization_figure(models, dl, n_images, tau, results),
-            'fig4_box_acc': box_acc_figure(models, dl, results)}
-    for k, m in models.items():
-        if _has_rfga(m): figs[f'fig5_attention_{_slug(m, k)}'] = attention_figure({k: m}, dl)
-    if len(models) > 1 and any(map(_has_rfga, models.values())):
-        figs['fig6_residual'] = residual_figure(models, dl, tau=tau, results=results)
-    k0, m0 = next(iter(models.items()))
-    figs[f'tau_grid_{_slug(m0, k0)}'] = explorer({k0: m0}, dl, n_images, interactive=False, idxs=range(min(n_images, 4)),
-                                                   taus=tuple(sorted({.2, .5, .8, round(optimal_tau(results[k0]), 2)})))
+    data = figure_data(models, dl, results, max(n_images, 1))   # each model evaluated once; every figure draws from it
+    figs = {'fig3_localization': localization_figure(data, n_images=n_images, tau=tau),
+            'fig4_box_acc': box_acc_figure(data)}
+    for k, d in data.items():
+        if _has_rfga(d): figs[f'fig5_attention_{_slug(d, k)}'] = attention_figure({k: d})
+    if len(data) > 1 and any(map(_has_rfga, data.values())):
+        figs['fig6_residual'] = residual_figure(data, tau=tau)
+    k0, d0 = next(iter(data.items()))
+    figs[f'tau_grid_{_slug(d0, k0)}'] = explorer({k0: d0}, n_images=n_images, interactive=False, idxs=range(min(n_images, 4)),
+                                                   taus=tuple(sorted({.2, .5, .8, round(optimal_tau(d0.res), 2)})))
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, fig in figs.items():
