@@ -32,17 +32,22 @@ RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
                lr_mult=10., arch='resnet50', pretrained=True),
     cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16),
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16,
+             # the width of the other backbones (`arch='vgg16'` ...): their time per batch is about resnet18's at width 16
+             # (measured in 04_models, one core, bs 32 at 96 px: vgg16 at width 8 1.0x, inception_v3 at width 4 0.9x, at 8 1.5x)
+             widths=dict(vgg16=8, inception_v3=4)),
 )
 
 def get_recipe(recipe:str|dict='paper', # a name in `RECIPES` or a dict of settings
                **kwargs): # settings that override the recipe's (None values are ignored)
-    "The training settings of `recipe`, with `kwargs` overriding them."
+    "The training settings of `recipe`, with `kwargs` overriding them; the recipe's `widths` give the `width` of its `arch`."
     if isinstance(recipe, str):
         if recipe not in RECIPES: raise ValueError(f"Unknown recipe {recipe!r}: choose one of {list(RECIPES)}")
         r = dict(RECIPES[recipe], name=recipe)
     else: r = dict(recipe)
+    widths = r.pop('widths', None) or {}   # resolved here: the settings a run stores hold one `width`
     r.update({k:v for k,v in kwargs.items() if v is not None})
+    if kwargs.get('width') is None and r.get('arch') in widths: r['width'] = widths[r['arch']]
     return r
 
 # %% ../nbs/06_learner.ipynb #0e9af9e0

@@ -10,12 +10,13 @@ from torch import nn
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.callback.mixup import CutMix
-from .models import WSOLNet, ClassMapHead, register_method, build_model, wsol_splitter, METHODS
+from collections import OrderedDict
+from .models import WSOLNet, ClassMapHead, register_method, build_model, wsol_splitter, METHODS, RESNETS
 from .rfga import bench_fwd_bwd
 
 # %% auto #0
-__all__ = ['METHOD_HPARAMS', 'hide_patches', 'HaS', 'ADL', 'insert_adl', 'minmax_maps', 'ACoLHead', 'ACoLLoss', 'WSOLCutMix',
-           'method_callbacks', 'bench_methods']
+__all__ = ['METHOD_HPARAMS', 'hide_patches', 'HaS', 'ADL', 'adl_positions', 'insert_adl', 'minmax_maps', 'ACoLHead', 'ACoLLoss',
+           'WSOLCutMix', 'method_callbacks', 'bench_methods']
 
 # %% ../nbs/05_methods.ipynb #8f739d8f
 METHOD_HPARAMS = {
@@ -28,7 +29,10 @@ METHOD_HPARAMS = {
                    hidden=1024),                    # each branch: 3x3 conv 1024, ReLU, 3x3 conv 1024, ReLU, 1x1 conv (ResNet-50; C/2 for other widths)
     'adl':    dict(drop_rate=0.75,                  # probability of using the drop mask (else the importance map), per forward pass
                    gamma=0.9,                       # drop where the channel-mean attention >= gamma * its max
-                   positions={'layer3': (0,), 'layer4': (0, -1)}),  # after layer3.0, layer4.0 and layer4's last block (layer4.2)
+                   positions={                      # per backbone: stage -> the layers (index or name) after which ADL goes
+                       'resnet': {'layer3': (0,), 'layer4': (0, -1)},   # every ResNet: after layer3.0, layer4.0 and layer4's last block
+                       'vgg16': {'conv3': ('pool3',), 'conv4': ('relu4_3',), 'conv5': ('relu5_3',)},  # after pool3, conv4_3, conv5_3
+                       'inception_v3': {'mixed5': ('Mixed_5d',), 'mixed6': ('Mixed_6e',), 'extra': ('relu2',)}}),  # after Mixed_5d, Mixed_6e, 2nd extra conv
     'cutmix': dict(alpha=1.0,                       # lambda ~ Beta(alpha, alpha)
                    p=1.0),                          # probability of mixing a batch
     'se':     dict(reduction=16),
@@ -105,23 +109,36 @@ class ADL(nn.Module):
     def extra_repr(self): return f'drop_rate={self.drop_rate}, gamma={self.gamma}'
 
 # %% ../nbs/05_methods.ipynb #deef7f9e
-def insert_adl(body:nn.Module,          # ResNet body from `resnet_body` (children layer1..layer4)
-               positions:dict=METHOD_HPARAMS['adl']['positions'], # layer name -> block indices after which to insert ADL (negative = from the end)
+def adl_positions(body:nn.Module|str, # a body of `wsol_body` (it records its `arch`), or an arch name
+                 ) -> dict:
+    "ADL's positions for the backbone of `body`: `METHOD_HPARAMS['adl']['positions']` of its arch (or of 'resnet')."
+    arch = body if isinstance(body, str) else getattr(body, 'arch', 'resnet50')
+    pos = METHOD_HPARAMS['adl']['positions']
+    if arch in pos: return pos[arch]
+    if arch in RESNETS: return pos['resnet']
+    raise ValueError(f'ADL has no positions for the backbone {arch!r}: add them to METHOD_HPARAMS["adl"]["positions"] or pass positions=')
+
+def insert_adl(body:nn.Module,          # a body from `wsol_body` (stages of named layers)
+               positions:dict|None=None, # stage -> layers (index, negative from the end, or name) after which ADL goes; None: `adl_positions(body)`
                **adl_kw,                # ADL options (drop_rate, gamma)
               ) -> nn.Module:
-    "Insert `ADL` layers after the given residual blocks (in place); returns `body`."
-    for layer, idxs in positions.items():
-        blocks = list(getattr(body, layer))
-        after = {i % len(blocks) for i in idxs}
-        new = []
-        for i, blk in enumerate(blocks): new += [blk, ADL(**adl_kw)] if i in after else [blk]
-        setattr(body, layer, nn.Sequential(*new))
+    "Insert `ADL` layers after the given layers of the body's stages (in place; the layers keep their names); returns `body`."
+    for stage, where in (adl_positions(body) if positions is None else positions).items():
+        layers = list(getattr(body, stage).named_children())
+        names = [n for n, _ in layers]
+        after = {names[w] if isinstance(w, int) else w for w in where}
+        if after - set(names): raise ValueError(f'insert_adl: {stage} has no layer {sorted(after - set(names))}; its layers: {names}')
+        new = OrderedDict()
+        for n, mod in layers:
+            new[n] = mod
+            if n in after: new[f'{n}_adl'] = ADL(**adl_kw)
+        setattr(body, stage, nn.Sequential(new))
     return body
 
 @register_method('adl')
-def _adl(body, channels, n_classes, head_hidden=None, attn_kw=None, **adl_kw):
-    hp = {**{k: METHOD_HPARAMS['adl'][k] for k in ('drop_rate', 'gamma', 'positions')}, **adl_kw}
-    return WSOLNet(insert_adl(body, **hp), ClassMapHead(channels, n_classes, head_hidden))
+def _adl(body, channels, n_classes, head_hidden=None, attn_kw=None, positions=None, **adl_kw):
+    hp = {**{k: METHOD_HPARAMS['adl'][k] for k in ('drop_rate', 'gamma')}, **adl_kw}
+    return WSOLNet(insert_adl(body, positions, **hp), ClassMapHead(channels, n_classes, head_hidden))
 
 # %% ../nbs/05_methods.ipynb #7c890703
 def minmax_maps(m:torch.Tensor, # maps (..., h, w)
