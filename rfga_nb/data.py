@@ -422,13 +422,14 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     # background: smooth blotches + pixel noise, greyish with a random tint (never as saturated as a head)
     blot = cv2.resize(rng.normal(0, 1, (6, 6)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC)
     img = rng.uniform(70, 190) + rng.uniform(-20, 20, 3) + 30 * blot[..., None] + rng.normal(0, 8, (S, S, 3))
-    # body: an ellipse with semi-axes a > b, rotated by theta; head: a disc of radius r at one end of the major axis
-    a = rng.uniform(.18, .30) * S; b = a * rng.uniform(.45, .7); r = max(2., .45 * b)
+    # body: an ellipse with semi-axes a > b, rotated by theta; head: a disc of radius r at one end of the major axis.
+    # The bird spans 60-88 % of the side along its axis: large against the CAM's cells (see the text)
+    a = rng.uniform(.26, .36) * S; b = a * rng.uniform(.45, .7); r = max(2., .45 * b)
     th = rng.uniform(0, np.pi); side = rng.choice([-1, 1]); d = a + .4 * r
     ex, ey = np.hypot(a * np.cos(th), b * np.sin(th)), np.hypot(a * np.sin(th), b * np.cos(th))
     hx, hy = side * d * np.cos(th), side * d * np.sin(th)
     lo_x, hi_x = min(-ex, hx - r), max(ex, hx + r); lo_y, hi_y = min(-ey, hy - r), max(ey, hy + r)
-    cx, cy = rng.uniform(2 - lo_x, S - 3 - hi_x), rng.uniform(2 - lo_y, S - 3 - hi_y)
+    cx, cy = rng.uniform(2 - lo_x, max(2 - lo_x, S - 3 - hi_x)), rng.uniform(2 - lo_y, max(2 - lo_y, S - 3 - hi_y))
     body = np.zeros((S, S), np.uint8); head = np.zeros((S, S), np.uint8)
     cv2.ellipse(body, (round(cx), round(cy)), (round(a), round(b)), float(np.degrees(th)), 0, 360, 1, -1)
     cv2.circle(head, (round(cx + hx), round(cy + hy)), round(r), 1, -1)

@@ -11,6 +11,7 @@ from fastai.torch_core import set_seed
 from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS
 from .learner import fixed_box_baseline
 from fastcore.script import call_parse, Param, store_true
+from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS', 'STUDIES',
@@ -174,11 +175,25 @@ def run_experiments(dataset:str='synthetic', # a dataset of `wsol_dls`: 'synthet
 def merge_results(df:pd.DataFrame, csv) -> pd.DataFrame:
     "Merge run rows into the CSV file `csv` (rows of the same dataset, method, variant and seed are replaced); returns it."
     csv = Path(csv); key = ['dataset', 'method', 'variant', 'seed']
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(csv): return _merge(df, csv, key)
+
+@contextmanager
+def _locked(csv:Path):
+    "Hold an exclusive lock on `csv` (a `.lock` file beside it) so that studies run in parallel processes merge safely"
+    try: import fcntl
+    except ImportError: yield; return    # no fcntl (Windows): one process at a time
+    with open(csv.with_name(csv.name + '.lock'), 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+def _merge(df, csv, key):
     old = read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
     new = df[RESULT_COLS].copy(); new.attrs = {}; new['variant'] = new['variant'].fillna('')
     keep = ~old.set_index(key).index.isin(new.set_index(key).index)
     merged = pd.concat([old[keep], new], ignore_index=True) if keep.any() else new.reset_index(drop=True)
-    csv.parent.mkdir(parents=True, exist_ok=True); merged.to_csv(csv, index=False)
+    merged.to_csv(csv, index=False)
     return merged
 
 def read_results(csv) -> pd.DataFrame:
@@ -218,6 +233,7 @@ ABLATIONS = {  # variant name -> `build_model` options of RFGA w/ R that differ 
     'expand_sigmoid=False': {'attn_kw': {'expand_sigmoid': False}},
     'bn=single': {'attn_kw': {'bn': 'single'}},
     'bn=none': {'attn_kw': {'bn': 'none'}},
+    'moana': {'variant': 'moana'},   # the authors' later code: dense h/w conv, no second sigmoid, output stride 8 (04_models)
 }
 STUDIES = {  # a results table -> its runs: (dataset, method, variant, `build_model` options); every run once per seed
     'table1': [('synthetic', m, '', None) for m in TABLE1_METHODS],
@@ -243,11 +259,13 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
     csv = Path(csv) if csv is not None else Path('results')/f'{name}.csv'
     out = Path(out) if out is not None else Path('runs')/name
     runs, done = runs or STUDIES[name], _done(csv) if resume else set()
+    runs = [tuple(r) for r in runs]
     todo = [(r, s) for s in seeds for r in runs if (r[0], r[1], r[2], s) not in done]
     print(f"{name}: {len(todo)} runs to do ({len(runs) * len(seeds) - len(todo)} already in {csv})", flush=True)
     t0 = time.time()
     for k, ((ds, m, v, kw), s) in enumerate(todo):
-        base = v == '' and m == runs[0][1]   # the fixed box once per dataset and seed, next to the first method
+        base = v == '' and (ds, 'fixed_box', '', s) not in done   # the fixed box once per dataset and seed
+        done.add((ds, 'fixed_box', '', s))
         run_experiments(ds, [m], seeds=(s,), out=out/(v.replace('=', '-') or 'default'), csv=csv, variant=v,
                         baseline=base, figures=False, model_kw=kw, **kwargs)
         left = (time.time() - t0) / (k + 1) * (len(todo) - k - 1)
