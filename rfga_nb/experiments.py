@@ -16,7 +16,8 @@ from contextlib import contextmanager
 # %% auto #0
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS', 'STUDIES',
            'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments', 'merge_results',
-           'read_results', 'summarize', 'mean_std', 'run_study', 'study_table', 'study_bars', 'rfga_experiments']
+           'read_results', 'summarize', 'mean_std', 'run_study', 'study_model', 'study_table', 'study_bars',
+           'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -247,12 +248,15 @@ def _done(csv) -> set:
     d = read_results(csv)
     return set(zip(d.dataset, d.method, d.variant, d.seed))
 
+def _variant_dir(out:Path, variant:str) -> Path: return out/(variant.replace('=', '-') or 'default')
+
 def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3' or 'ablations'
               seeds=(0, 1, 2), # every run once per seed
               csv=None, # the results file (default: results/<name>.csv); each run is merged into it as soon as it ends
               out=None, # folder of the runs' checkpoints and figures (default: runs/<name>)
               resume:bool=True, # skip the runs whose row is in `csv` already (an interrupted study goes on where it stopped)
               runs=None, # run only these (dataset, method, variant, model_kw) of the study (default: all of them)
+              data_seed:int|None=0, # the images of the synthetic sets, the same for every seed (None: each seed draws its own)
               **kwargs) -> pd.DataFrame: # more `train` arguments
     "Train every run of study `name` on the testbed for every seed, merging each row into `csv` when it ends; returns the CSV."
     if name not in STUDIES: raise ValueError(f"unknown study {name!r}: choose from {list(STUDIES)}")
@@ -262,15 +266,30 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
     runs = [tuple(r) for r in runs]
     todo = [(r, s) for s in seeds for r in runs if (r[0], r[1], r[2], s) not in done]
     print(f"{name}: {len(todo)} runs to do ({len(runs) * len(seeds) - len(todo)} already in {csv})", flush=True)
+    dls_kw = {**({'seed': data_seed} if data_seed is not None else {}), **kwargs.pop('dls_kw', {})}
     t0 = time.time()
     for k, ((ds, m, v, kw), s) in enumerate(todo):
         base = v == '' and (ds, 'fixed_box', '', s) not in done   # the fixed box once per dataset and seed
         done.add((ds, 'fixed_box', '', s))
-        run_experiments(ds, [m], seeds=(s,), out=out/(v.replace('=', '-') or 'default'), csv=csv, variant=v,
-                        baseline=base, figures=False, model_kw=kw, **kwargs)
+        run_experiments(ds, [m], seeds=(s,), out=_variant_dir(out, v), csv=csv, variant=v,
+                        baseline=base, figures=False, model_kw=kw, dls_kw=dls_kw, **kwargs)
         left = (time.time() - t0) / (k + 1) * (len(todo) - k - 1)
         print(f"  {name}: {k + 1}/{len(todo)} done, about {left / 60:.0f} min left", flush=True)
     return read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
+
+def study_model(name:str='table1', # a key of `STUDIES`
+                method:str='rfga', variant:str='', seed:int=0, # which run of the study
+                out=None, # the study's folder of runs (default: runs/<name>)
+                data_seed:int|None=0, # as for `run_study`
+                **kwargs) -> dict: # more `train` arguments (as given to `run_study`)
+    "One run of a study, trained: from its checkpoint when the study has run it, else trained now (CPU recipe: about 2 min). `train`'s dict: learn, result, row."
+    run = next((r for r in STUDIES.get(name, []) if r[1] == method and r[2] == variant), None)
+    if run is None: raise ValueError(f"study {name!r} has no run of {method!r} with variant {variant!r}")
+    ds, m, v, kw = run
+    out = Path(out) if out is not None else Path('runs')/name
+    dls_kw = {**({'seed': data_seed} if data_seed is not None else {}), **kwargs.pop('dls_kw', {})}
+    return train(ds, m, seed=seed, out=_variant_dir(out, v)/m/f'seed{seed}', figures=False, verbose=False,
+                 model_kw=kw, dls_kw=dls_kw, **kwargs)
 
 def study_table(df:pd.DataFrame, # rows of a results CSV (`read_results`)
                 cols=None) -> pd.DataFrame: # result columns to show (default: MaxBoxAcc@.5-.9, Avg, mIoU, Top-1)
