@@ -14,10 +14,10 @@ from fastcore.script import call_parse, Param, store_true
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS', 'STUDIES',
-           'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments', 'merge_results',
-           'read_results', 'summarize', 'mean_std', 'run_study', 'study_model', 'study_table', 'study_bars',
-           'rfga_experiments']
+__all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS',
+           'BACKBONES', 'STUDIES', 'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments',
+           'merge_results', 'read_results', 'summarize', 'mean_std', 'run_study', 'study_model', 'study_table',
+           'study_bars', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -236,11 +236,13 @@ ABLATIONS = {  # variant name -> `build_model` options of RFGA w/ R that differ 
     'bn=none': {'attn_kw': {'bn': 'none'}},
     'moana': {'variant': 'moana'},   # the authors' later code: dense h/w conv, no second sigmoid, output stride 8 (04_models)
 }
-STUDIES = {  # a results table -> its runs: (dataset, method, variant, `build_model` options); every run once per seed
-    'table1': [('synthetic', m, '', None) for m in TABLE1_METHODS],
-    'table1_whole': [('synthetic-whole', m, '', None) for m in TABLE1_METHODS],
-    'table3': [('synthetic', 'rfga', f'views={v}', {'attn_kw': {'views': v}}) for v in VIEW_SETS if v != 'chw'],
-    'ablations': [('synthetic', 'rfga', v, kw) for v, kw in ABLATIONS.items()],
+BACKBONES = ['vgg16', 'inception_v3']  # besides the recipe's ResNet-18 (table1), at the recipe's width for each (06_learner)
+STUDIES = {  # a results table -> its runs: (dataset, method, variant, more `train` arguments); every run once per seed
+    'table1': [('synthetic', m, '', {}) for m in TABLE1_METHODS],
+    'table1_whole': [('synthetic-whole', m, '', {}) for m in TABLE1_METHODS],
+    'table3': [('synthetic', 'rfga', f'views={v}', {'model_kw': {'attn_kw': {'views': v}}}) for v in VIEW_SETS if v != 'chw'],
+    'ablations': [('synthetic', 'rfga', v, {'model_kw': kw}) for v, kw in ABLATIONS.items()],
+    'backbones': [('synthetic', m, f'arch={a}', {'arch': a}) for a in BACKBONES for m in ('cam', 'rfga')],
 }
 
 def _done(csv) -> set:
@@ -250,12 +252,12 @@ def _done(csv) -> set:
 
 def _variant_dir(out:Path, variant:str) -> Path: return out/(variant.replace('=', '-') or 'default')
 
-def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3' or 'ablations'
+def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3', 'ablations' or 'backbones'
               seeds=(0, 1, 2), # every run once per seed
               csv=None, # the results file (default: results/<name>.csv); each run is merged into it as soon as it ends
               out=None, # folder of the runs' checkpoints and figures (default: runs/<name>)
               resume:bool=True, # skip the runs whose row is in `csv` already (an interrupted study goes on where it stopped)
-              runs=None, # run only these (dataset, method, variant, model_kw) of the study (default: all of them)
+              runs=None, # run only these (dataset, method, variant, train arguments) of the study (default: all of them)
               data_seed:int|None=0, # the images of the synthetic sets, the same for every seed (None: each seed draws its own)
               **kwargs) -> pd.DataFrame: # more `train` arguments
     "Train every run of study `name` on the testbed for every seed, merging each row into `csv` when it ends; returns the CSV."
@@ -272,7 +274,7 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
         base = v == '' and (ds, 'fixed_box', '', s) not in done   # the fixed box once per dataset and seed
         done.add((ds, 'fixed_box', '', s))
         run_experiments(ds, [m], seeds=(s,), out=_variant_dir(out, v), csv=csv, variant=v,
-                        baseline=base, figures=False, model_kw=kw, dls_kw=dls_kw, **kwargs)
+                        baseline=base, figures=False, dls_kw=dls_kw, **kw, **kwargs)
         left = (time.time() - t0) / (k + 1) * (len(todo) - k - 1)
         print(f"  {name}: {k + 1}/{len(todo)} done, about {left / 60:.0f} min left", flush=True)
     return read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
@@ -289,7 +291,7 @@ def study_model(name:str='table1', # a key of `STUDIES`
     out = Path(out) if out is not None else Path('runs')/name
     dls_kw = {**({'seed': data_seed} if data_seed is not None else {}), **kwargs.pop('dls_kw', {})}
     return train(ds, m, seed=seed, out=_variant_dir(out, v)/m/f'seed{seed}', figures=False, verbose=False,
-                 model_kw=kw, dls_kw=dls_kw, **kwargs)
+                 dls_kw=dls_kw, **kw, **kwargs)
 
 def study_table(df:pd.DataFrame, # rows of a results CSV (`read_results`)
                 cols=None) -> pd.DataFrame: # result columns to show (default: MaxBoxAcc@.5-.9, Avg, mIoU, Top-1)
