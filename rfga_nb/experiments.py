@@ -17,7 +17,7 @@ from contextlib import contextmanager
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS',
            'BACKBONES', 'STUDIES', 'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments',
            'merge_results', 'read_results', 'summarize', 'mean_std', 'run_study', 'study_model', 'study_table',
-           'study_bars', 'rfga_experiments']
+           'study_bars', 'versus', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -320,6 +320,22 @@ def study_bars(df:pd.DataFrame, # rows of a results CSV
     ax.set_xticks(x, [label(r) for _, r in s.iterrows()], rotation=45, ha='right', fontsize=7)
     ax.set_ylabel(col if col != 'Avg' else 'MaxBoxAcc Avg (%)'); ax.grid(axis='y', alpha=.3)
     return ax
+
+
+def versus(df:pd.DataFrame, # rows of a results CSV, one dataset
+           ref:str='cam', # the method (or 'method:variant') every row is compared with
+           col:str='Avg') -> pd.DataFrame: # the result compared
+    "Each (method, variant) against `ref` over the same seeds: mean, std, gain, wins (seeds where it is ahead) and `beats` (gain > the std of both)."
+    key = df.method + np.where(df.variant == '', '', ':' + df.variant)
+    t = df.assign(run=key).pivot_table(index='seed', columns='run', values=col)
+    if ref not in t.columns: raise ValueError(f'{ref!r} is not among the runs: {list(t.columns)}')
+    t = t.dropna(subset=[ref])
+    out = pd.DataFrame({'mean': t.mean(), 'std': t.std(ddof=1), 'n': t.count()})
+    out['gain'] = out['mean'] - out.loc[ref, 'mean']
+    out['wins'] = [int((t[c] > t[ref]).sum()) for c in t.columns]
+    out['beats'] = (out.gain > np.maximum(out['std'], out.loc[ref, 'std'])) & (out.index != ref)
+    out['behind'] = (-out.gain > np.maximum(out['std'], out.loc[ref, 'std'])) & (out.index != ref)
+    return out.sort_values('mean', ascending=False)
 
 
 # %% ../nbs/09_experiments.ipynb #a1dd8d2f
