@@ -16,8 +16,8 @@ from contextlib import contextmanager
 # %% auto #0
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS',
            'BACKBONES', 'STUDIES', 'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments',
-           'merge_results', 'read_results', 'summarize', 'mean_std', 'run_study', 'study_model', 'study_table',
-           'study_bars', 'versus', 'rfga_experiments']
+           'merge_results', 'read_results', 'summarize', 'mean_std', 'run_study', 'study_status', 'study_model',
+           'study_table', 'study_bars', 'versus', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -278,6 +278,12 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
         left = (time.time() - t0) / (k + 1) * (len(todo) - k - 1)
         print(f"  {name}: {k + 1}/{len(todo)} done, about {left / 60:.0f} min left", flush=True)
     return read_results(csv) if csv.exists() else pd.DataFrame(columns=RESULT_COLS)
+
+def study_status(name:str, seeds=(0, 1, 2), csv=None) -> pd.DataFrame:
+    "Which runs of study `name` are in its CSV: one row per (method, variant), one column per seed (True = stored)."
+    done = _done(Path(csv) if csv is not None else Path('results')/f'{name}.csv')
+    rows = [[m, v] + [(ds, m, v, s) in done for s in seeds] for ds, m, v, _ in STUDIES[name]]
+    return pd.DataFrame(rows, columns=['method', 'variant'] + [f'seed {s}' for s in seeds])
 
 def study_model(name:str='table1', # a key of `STUDIES`
                 method:str='rfga', variant:str='', seed:int=0, # which run of the study
