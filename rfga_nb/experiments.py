@@ -252,6 +252,12 @@ def _done(csv) -> set:
 
 def _variant_dir(out:Path, variant:str) -> Path: return out/(variant.replace('=', '-') or 'default')
 
+def _study_csv(name:str, csv=None) -> Path: return Path(csv) if csv is not None else Path('results')/f'{name}.csv'
+def _study_out(name:str, out=None) -> Path: return Path(out) if out is not None else Path('runs')/name
+def _data_kw(data_seed, dls_kw=None) -> dict:
+    "The `dls_kw` of a study's runs: the fixed data seed, then the caller's own settings"
+    return {**({'seed': data_seed} if data_seed is not None else {}), **(dls_kw or {})}
+
 def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3', 'ablations' or 'backbones'
               seeds=(0, 1, 2), # every run once per seed
               csv=None, # the results file (default: results/<name>.csv); each run is merged into it as soon as it ends
@@ -262,13 +268,12 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
               **kwargs) -> pd.DataFrame: # more `train` arguments
     "Train every run of study `name` on the testbed for every seed, merging each row into `csv` when it ends; returns the CSV."
     if name not in STUDIES: raise ValueError(f"unknown study {name!r}: choose from {list(STUDIES)}")
-    csv = Path(csv) if csv is not None else Path('results')/f'{name}.csv'
-    out = Path(out) if out is not None else Path('runs')/name
+    csv, out = _study_csv(name, csv), _study_out(name, out)
     runs, done = runs or STUDIES[name], _done(csv) if resume else set()
     runs = [tuple(r) for r in runs]
     todo = [(r, s) for s in seeds for r in runs if (r[0], r[1], r[2], s) not in done]
     print(f"{name}: {len(todo)} runs to do ({len(runs) * len(seeds) - len(todo)} already in {csv})", flush=True)
-    dls_kw = {**({'seed': data_seed} if data_seed is not None else {}), **kwargs.pop('dls_kw', {})}
+    dls_kw = _data_kw(data_seed, kwargs.pop('dls_kw', None))
     t0 = time.time()
     for k, ((ds, m, v, kw), s) in enumerate(todo):
         base = v == '' and (ds, 'fixed_box', '', s) not in done   # the fixed box once per dataset and seed
@@ -281,7 +286,7 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
 
 def study_status(name:str, seeds=(0, 1, 2), csv=None) -> pd.DataFrame:
     "Which runs of study `name` are in its CSV: one row per (method, variant), one column per seed (True = stored)."
-    done = _done(Path(csv) if csv is not None else Path('results')/f'{name}.csv')
+    done = _done(_study_csv(name, csv))
     rows = [[m, v] + [(ds, m, v, s) in done for s in seeds] for ds, m, v, _ in STUDIES[name]]
     return pd.DataFrame(rows, columns=['method', 'variant'] + [f'seed {s}' for s in seeds])
 
@@ -294,10 +299,8 @@ def study_model(name:str='table1', # a key of `STUDIES`
     run = next((r for r in STUDIES.get(name, []) if r[1] == method and r[2] == variant), None)
     if run is None: raise ValueError(f"study {name!r} has no run of {method!r} with variant {variant!r}")
     ds, m, v, kw = run
-    out = Path(out) if out is not None else Path('runs')/name
-    dls_kw = {**({'seed': data_seed} if data_seed is not None else {}), **kwargs.pop('dls_kw', {})}
-    return train(ds, m, seed=seed, out=_variant_dir(out, v)/m/f'seed{seed}', figures=False, verbose=False,
-                 dls_kw=dls_kw, **kw, **kwargs)
+    return train(ds, m, seed=seed, out=_variant_dir(_study_out(name, out), v)/m/f'seed{seed}', figures=False, verbose=False,
+                 dls_kw=_data_kw(data_seed, kwargs.pop('dls_kw', None)), **kw, **kwargs)
 
 def study_table(df:pd.DataFrame, # rows of a results CSV (`read_results`)
                 cols=None) -> pd.DataFrame: # result columns to show (default: MaxBoxAcc@.5-.9, Avg, mIoU, Top-1)
