@@ -316,8 +316,9 @@ def study_bars(df:pd.DataFrame, # rows of a results CSV
                col:str='Avg', # the result to draw
                label=None, # row -> bar label (default: the method's paper name and the variant)
                ax=None, figsize=(7, 2.6)):
-    "A bar chart of `col` per (dataset, method, variant): the mean over the seeds, the std as an error bar, each seed a dot."
+    "A bar chart of `col` per (dataset, method, variant): the mean over the seeds, the std as an error bar, each seed a dot; the fixed box (if in `df`) a dashed line."
     import matplotlib.pyplot as plt
+    base, df = df[df.method == 'fixed_box'][col].mean(), df[df.method != 'fixed_box']
     s = summarize(df).reset_index(drop=True)
     label = label or (lambda r: PAPER_NAMES.get(r.method, r.method.replace('_', ' ')) + (f'\n{r.variant}' if r.variant else ''))
     if ax is None: _, ax = plt.subplots(figsize=figsize)
@@ -328,6 +329,7 @@ def study_bars(df:pd.DataFrame, # rows of a results CSV
         ax.plot([i] * len(ys), ys, 'k.', ms=3)
     ax.set_xticks(x, [label(r) for _, r in s.iterrows()], rotation=45, ha='right', fontsize=7)
     ax.set_ylabel(col if col != 'Avg' else 'MaxBoxAcc Avg (%)'); ax.grid(axis='y', alpha=.3)
+    if not np.isnan(base): ax.axhline(base, color='gray', ls='--', lw=1, label='fixed box'); ax.legend(fontsize=7)
     return ax
 
 
