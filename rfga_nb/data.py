@@ -497,7 +497,7 @@ def draw_whole(rng:np.random.Generator, # random generator that decides everythi
     img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
     return (img, box, mask) if with_mask else (img, box)
 
-# %% ../nbs/03_data.ipynb #2000682e
+# %% ../nbs/03_data.ipynb #cf670b3e
 SHAPES = ['triangle', 'star', 'cross', 'ring']
 
 def _fill(rng:np.random.Generator, S:int) -> np.ndarray:
@@ -642,7 +642,7 @@ class WSOLDataset(torch.utils.data.Dataset):
         return cv2.resize(m, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
-# %% ../nbs/03_data.ipynb #dda9f149
+# %% ../nbs/03_data.ipynb #a92bebcb
 SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole', 'synthetic-shapes': 'shapes'}  # dataset name -> kind of `SyntheticWSOL`
 SYNTHETIC_SPLITS = {'train': 0, 'tune': 1, 'valid': 1, 'test': 2}  # split -> its stream of images ('valid' = 'tune')
 _BIRD_NAMES = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
