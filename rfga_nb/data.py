@@ -23,7 +23,7 @@ import rfga_nb
 __all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SHAPES', 'SYNTHETIC', 'SYNTHETIC_SPLITS', 'DATASETS', 'Item', 'Items',
            'clamp_boxes', 'BadImageError', 'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items',
            'make_fake_dataset', 'draw_bird', 'draw_whole', 'natural_background', 'draw_shape', 'train_size',
-           'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset',
+           'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset', 'draw_synthetic',
            'render_synthetic', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
            'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
            'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
@@ -647,16 +647,18 @@ SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole', 'synthetic-shapes
 SYNTHETIC_SPLITS = {'train': 0, 'tune': 1, 'valid': 1, 'test': 2}  # split -> its stream of images ('valid' = 'tune')
 _BIRD_NAMES = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
 
+def draw_synthetic(kind:str, rng:np.random.Generator, S:int, label:int, n_classes:int=4, body_hint:float=1.) -> tuple:
+    "One image of a synthetic set of `kind`: (image, box, mask)"
+    if kind == 'birds': return draw_bird(rng, S, label, n_classes, body_hint, with_mask=True)
+    return (draw_whole if kind == 'whole' else draw_shape)(rng, S, label, with_mask=True)
+
 @functools.lru_cache(maxsize=8)
 def render_synthetic(kind:str, n:int, img_size:int, n_classes:int, seed:int, stream:int, body_hint:float=1.) -> tuple:
     "Draw a synthetic set once: read-only images (n,S,S,3) uint8, boxes (n,4) float32 and masks (n,S,S) uint8; label = i % n_classes"
     S = img_size
     imgs, boxes, masks = np.empty((n, S, S, 3), np.uint8), np.empty((n, 4), np.float32), np.empty((n, S, S), np.uint8)
     for i in range(n):
-        label, rng = i % n_classes, np.random.default_rng([seed, stream, i])
-        if kind == 'birds': out = draw_bird(rng, S, label, n_classes, body_hint, with_mask=True)
-        else: out = (draw_whole if kind == 'whole' else draw_shape)(rng, S, label, with_mask=True)
-        imgs[i], boxes[i], masks[i] = out
+        imgs[i], boxes[i], masks[i] = draw_synthetic(kind, np.random.default_rng([seed, stream, i]), S, i % n_classes, n_classes, body_hint)
     for a in (imgs, boxes, masks): a.flags.writeable = False
     return imgs, boxes, masks
 
@@ -680,6 +682,7 @@ class SyntheticWSOL(WSOLDataset):
                  resize:int|None=None,
                  body_hint:float|None=None, # birds: see `draw_bird`; default 1: the muted body hue follows the class, a weak cue
                  kind:str='birds', # 'birds' (`draw_bird`, part vs whole), 'whole' (`draw_whole`, the sanity set) or 'shapes' (`draw_shape`, the outside check)
+                 fresh:bool=False, # train: new images every epoch (drawn on the fly from `(seed, split, epoch_seed, i)`) instead of the same `n`
                 ):
         if kind not in ('birds', 'whole', 'shapes'): raise ValueError(f"kind must be 'birds', 'whole' or 'shapes', got {kind!r}")
         if split not in SYNTHETIC_SPLITS: raise ValueError(f"split must be one of {list(SYNTHETIC_SPLITS)}, got {split!r}")
@@ -692,10 +695,16 @@ class SyntheticWSOL(WSOLDataset):
         self.n, self.img_size, self.n_classes, self.seed, self.split, self.kind = n, img_size, n_classes, seed, split, kind
         self.body_hint = (1. if body_hint is None else float(body_hint)) if kind == 'birds' else None
         self._key = (kind, n, img_size, n_classes, seed, SYNTHETIC_SPLITS[split], self.body_hint if kind == 'birds' else 1.)
+        self.fresh = fresh and self.train
     def get(self, i):
         imgs, boxes, _ = render_synthetic(*self._key)
         return Image.fromarray(imgs[i]), i % self.n_classes, boxes[i][None]
     def __getitem__(self, i):
+        if self.fresh:   # a new image for every (epoch, i): drawn here, in the DataLoader's worker processes when it has some
+            kind, n, S, k, seed, stream, hint = self._key
+            img, box, _ = draw_synthetic(kind, np.random.default_rng([seed, stream, 1 + self.epoch_seed, i]), S, i % k, k, hint)
+            img, box = train_tfm(Image.fromarray(img), box[None], self.size, self.resize, np.random.default_rng([self.epoch_seed, i]))
+            return torch.from_numpy(np.array(img, np.uint8)).permute(2, 0, 1).contiguous(), i % k, box.astype(np.float32)
         imgs, boxes, _ = render_synthetic(*self._key)
         S, box = self.img_size, boxes[i][None]
         if self.train:
@@ -793,7 +802,7 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'sy
                            f"or your own as 'csv:FILE.csv' or 'folder:DIR'")
     if synth_kw and (name not in SYNTHETIC or items is not None): raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
-    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else 0
+    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else int(getattr(train_ds, 'fresh', False))  # a fresh synthetic set draws in one worker process on a CPU
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)
     train_dl = WSOLDataLoader(train_ds, shuffle=True, drop_last=len(train_ds) >= bs, **kw)
     valid_dl = WSOLDataLoader(valid_ds, shuffle=False, drop_last=False, **kw)

@@ -14,7 +14,7 @@ from fastcore.foundation import L, patch
 from fastai.torch_core import default_device, get_model, rank_distrib, num_distrib, set_seed
 from fastai.learner import Learner, Recorder
 from fastai.callback.core import Callback, CancelValidException, CancelFitException
-from fastai.callback.schedule import ParamScheduler
+from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
@@ -25,7 +25,7 @@ from .methods import method_callbacks
 
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard',
-           'evaluate', 'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'opt_func', 'recipe_dls',
+           'evaluate', 'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
            'wsol_learner', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint',
            'load_checkpoint']
 
@@ -203,6 +203,17 @@ def check_resumable(st:dict, # a checkpoint from `read_checkpoint`
                           + "): start over with --fresh or write to another --out folder")
 
 # %% ../nbs/06_learner.ipynb #43417938
+def schedule(r:dict, # a recipe (`get_recipe`)
+             lrs, # the base learning rate of each parameter group
+             n_epoch:int): # epochs of the fit
+    "The recipe's schedules for fastai's `ParamScheduler`: `sched='step'` (the paper's step decay) or `'one_cycle'` (fastai's `fit_one_cycle`)"
+    kind = r.get('sched', 'step')
+    if kind == 'step': return {'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)}
+    if kind == 'one_cycle':   # warm up to `lr` over `pct_start` of the steps, cosine down to lr/div/div_final; momentum inverse
+        lrs = np.asarray(lrs, dtype=float); div, div_final, pct = r.get('div', 25.), r.get('div_final', 1e4), r.get('pct_start', .25)
+        return {'lr': combined_cos(pct, lrs / div, lrs, lrs / div / div_final), 'mom': combined_cos(pct, .95, .85, .95)}
+    raise ValueError(f"Unknown schedule {kind!r} in the recipe: 'step' or 'one_cycle'")
+
 @patch
 def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe's)
              ckpt=None, # checkpoint file written after every epoch (None: no checkpoint)
@@ -224,7 +235,7 @@ def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe'
         if st['epoch'] + 1 >= n_epoch:
             print(f"{ckpt}: all {n_epoch} epochs already done"); return self
         print(f"Resuming from {ckpt} after epoch {st['epoch']}")
-    cbs = L(ParamScheduler({'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)})) + L(cbs)
+    cbs = L(ParamScheduler(schedule(r, lrs, n_epoch))) + L(cbs)
     if ckpt is not None: cbs += Checkpoint(ckpt, cfg, st)
     with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule (see "The recipe")
         self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
