@@ -13,8 +13,8 @@ from fastai.learner import Metric
 from .fastbox import _level_lut, _runs_ious, _tensor_ious
 
 # %% auto #0
-__all__ = ['iou_inclusive', 'normalize_cams', 'quantize_cams', 'BoxAccumulator', 'box_accuracy', 'resize_cams', 'top1_accuracy',
-           'WSOLState', 'WSOLMetric', 'wsol_metrics']
+__all__ = ['iou_inclusive', 'normalize_cams', 'quantize_cams', 'class_hits', 'loc_metrics', 'loc_at_tau', 'BoxAccumulator',
+           'box_accuracy', 'resize_cams', 'top1_accuracy', 'WSOLState', 'WSOLMetric', 'wsol_metrics']
 
 # %% ../nbs/02_metrics.ipynb #49f6bcc2
 def iou_inclusive(a:torch.Tensor, # (..., 4) boxes x0,y0,x1,y1, inclusive pixel coordinates
@@ -74,6 +74,52 @@ def _reference_ious(q:torch.Tensor, gt:torch.Tensor, gt_valid:torch.Tensor, taus
         res.append(np.maximum.reduceat(ious, np.cumsum([0] + [len(b) for b in bl[:-1]])))
     return torch.from_numpy(np.stack(res)).reshape(len(q), len(taus))
 
+# %% ../nbs/02_metrics.ipynb #df74702a
+def class_hits(logits, # (B, n_classes) class scores
+               labels, # (B,) ground-truth classes
+               k:int=5, # top-k (capped at the number of classes)
+              ) -> tuple:
+    "(top-1 hit, top-k hit): boolean arrays saying whether each label is the arg-max / among the k highest scores"
+    logits, labels = torch.as_tensor(logits).detach(), torch.as_tensor(labels).detach()
+    if logits.ndim != 2 or labels.shape != (len(logits),):
+        raise ValueError(f"class_hits: logits must be (B, n_classes) and labels (B,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+    labels = labels.to(logits.device).long()
+    if len(labels) and ((labels < 0) | (labels >= logits.shape[1])).any():
+        raise ValueError(f"class_hits: a label is outside 0..{logits.shape[1] - 1}: {labels.tolist()}")
+    top = logits.topk(min(k, logits.shape[1]), dim=1).indices
+    return (logits.argmax(1) == labels).cpu().numpy(), (top == labels[:, None]).any(1).cpu().numpy()
+
+def _tau_index(taus, tau):
+    "The index of `tau` among `taus` (to float rounding), or a ValueError"
+    i = int(np.abs(np.asarray(taus) - tau).argmin())
+    if abs(taus[i] - tau) > 1e-9: raise ValueError(f"tau {tau} is not one of the cam_thresholds ({taus[0]:g} .. {taus[-1]:g}, {len(taus)} values)")
+    return i
+
+def loc_metrics(ious:np.ndarray, # (N, T) best IoU per image and tau, from the ground-truth class's CAM
+                taus, # the T taus
+                hits=None, # (N, 2) booleans: label is the top-1 class, label among the top-k (None: no classifier)
+                loc_iou:float=.5, # the IoU threshold
+                tau_i:int|None=None, # also report the metrics at taus[tau_i]
+                topk:int=5) -> dict:
+    "GT-known Loc (at its best tau) and, with `hits`, top-1/top-k and Top-1/Top-k Loc at that tau; the curves; percent"
+    ok = ious >= loc_iou
+    curves = {'GT-known Loc': ok.mean(0) * 100}
+    if hits is not None:
+        curves[f'Top-1 Loc'] = (ok & hits[:, :1]).mean(0) * 100
+        curves[f'Top-{topk} Loc'] = (ok & hits[:, 1:]).mean(0) * 100
+    b = int(curves['GT-known Loc'].argmax())
+    res = {k: float(c[b]) for k, c in curves.items()}
+    res.update(loc_tau=float(taus[b]), loc_curve=curves, loc_iou=loc_iou)
+    if hits is not None: res.update(top1=float(hits[:, 0].mean() * 100), **{f'top{topk}': float(hits[:, 1].mean() * 100)})
+    if tau_i is not None: res['loc_at_tau'] = dict(tau=float(taus[tau_i]), **{k: float(c[tau_i]) for k, c in curves.items()})
+    return res
+
+def loc_at_tau(res:dict, # a result dict of `BoxAccumulator.compute` / `box_accuracy` / `evaluate`
+               tau:float) -> dict: # one of its taus
+    "The Loc metrics of `res` at a given tau (e.g. one chosen on another split) instead of the optimal one"
+    i = _tau_index(res['taus'], tau)
+    return dict(tau=float(res['taus'][i]), **{k: float(c[i]) for k, c in res['loc_curve'].items()})
+
 # %% ../nbs/02_metrics.ipynb #066c37fc
 def _as_padded_boxes(gt_boxes, n:int):
     "(B,N,4) float tensor and (B,N) validity from a list of (n_i,4) or a padded tensor with -1 rows"
@@ -122,7 +168,10 @@ class BoxAccumulator:
                  multi_contour:bool=False, # score every contour's box and keep the best (MaxBoxAccV2)
                  method:str='auto', # 'fast' (all thresholds at once: compiled on CPU, tensor ops on GPU), 'reference' (OpenCV); 'auto' = 'fast'
                  device=None, # device for the fast path; default: the CAMs' device
-                 image_size=None): # (H, W) that every CAM must have, when given
+                 image_size=None, # (H, W) that every CAM must have, when given
+                 loc_iou:float=.5, # the IoU of GT-known / Top-1 / Top-5 Loc
+                 loc_tau:float|None=None, # also report the Loc metrics at this given tau (one of `cam_thresholds`)
+                 topk:int=5): # the k of top-k classification and Top-k Loc
         if method not in ('auto', 'fast', 'reference'):
             raise ValueError(f"method must be 'auto', 'fast' or 'reference', got {method!r}")
         d = np.asarray(iou_thresholds, dtype=np.float64)
@@ -133,19 +182,29 @@ class BoxAccumulator:
         if self.taus.ndim != 1 or not len(self.taus) or (np.diff(self.taus) < 0).any() or self.taus.min() < 0:
             raise ValueError("cam_thresholds must be a non-empty increasing sequence of values >= 0")
         self.multi_contour, self.method, self.device, self.image_size = multi_contour, method, device, image_size
+        if not 0 <= loc_iou <= 1: raise ValueError(f"loc_iou must be an IoU in [0, 1], got {loc_iou!r}")
+        self.loc_iou, self.topk = float(loc_iou), int(topk)
+        self.loc_tau_i = None if loc_tau is None else _tau_index(self.taus, loc_tau)
         self._lut = _level_lut(self.taus)
         self.reset()
 
     def reset(self):
-        self._ious, self.n_nan, self.n_constant, self.n_clipped = [], 0, 0, 0
+        self._ious, self.n_nan, self.n_constant, self.n_clipped, self._hits = [], 0, 0, 0, []
 
     @property
     def n_images(self): return sum(len(i) for i in self._ious)
 
     def update(self,
                cams, # (B,H,W) tensor/array, or a sequence of 2-D CAMs, at image size, any value range
-               gt_boxes): # list of (n_i,4) x0,y0,x1,y1 pixel boxes, or a padded (B,N,4) tensor with -1 rows
-        "Score one batch of CAMs against its ground-truth boxes"
+               gt_boxes, # list of (n_i,4) x0,y0,x1,y1 pixel boxes, or a padded (B,N,4) tensor with -1 rows
+               logits=None, # (B, n_classes) class scores, for top-1/top-k and the Top-1/Top-k Loc
+               labels=None): # (B,) ground-truth classes, the classes of `cams`
+        "Score one batch of CAMs (of the ground-truth class) against its ground-truth boxes"
+        hits = None
+        if (logits is None) != (labels is None): raise ValueError("BoxAccumulator.update: give both logits and labels, or neither")
+        if logits is not None: hits = class_hits(logits, labels, self.topk)
+        if self.n_images and (hits is None) != (not self._hits):
+            raise ValueError("BoxAccumulator.update: give logits and labels with every batch or with none")
         if isinstance(cams, (torch.Tensor, np.ndarray)) and cams.ndim == 3: groups = [cams]
         elif isinstance(cams, (torch.Tensor, np.ndarray)) and cams.ndim == 2: groups = [cams[None]]
         else: groups = [torch.as_tensor(np.asarray(c)) if not isinstance(c, torch.Tensor) else c for c in cams]
@@ -154,6 +213,9 @@ class BoxAccumulator:
         for g in groups:
             g = g if g.ndim == 3 else g[None]
             self._update(torch.as_tensor(g), gt[i:i + len(g)], valid[i:i + len(g)], i); i += len(g)
+        if hits is not None:
+            if len(hits[0]) != i: raise ValueError(f"BoxAccumulator.update: {len(hits[0])} logits but {i} cams")
+            if i: self._hits.append(np.stack(hits, 1))
 
     def _update(self, cams, gt, valid, offset):
         if cams.ndim != 3 or min(cams.shape[-2:]) < 1: raise ValueError(f"cams: each CAM must be 2-D, got {tuple(cams.shape[1:])}")
@@ -192,7 +254,8 @@ class BoxAccumulator:
                    n_images=len(ious), n_nan=self.n_nan, n_constant=self.n_constant, n_clipped=self.n_clipped,
                    multi_contour=self.multi_contour)
         if 0.5 in self.deltas: res['mIoU_at_tau50'] = float(miou_curve[best[self.deltas.index(0.5)]])
-        return res
+        hits = np.concatenate(self._hits) if self._hits else None
+        return dict(res, **loc_metrics(ious, self.taus, hits, self.loc_iou, self.loc_tau_i, self.topk))
 
 # %% ../nbs/02_metrics.ipynb #660dc5cb
 def box_accuracy(cams, # sequence of 2-D CAMs (arrays or tensors) at the evaluated image size, or a (B,H,W) stack
@@ -235,24 +298,22 @@ def top1_accuracy(pred:torch.Tensor, # (B, n_classes) logits
     return (pred.argmax(-1) == y).float().mean()
 
 class WSOLState:
-    "Shared state of the `wsol_metrics`: one `BoxAccumulator` plus top-1 counts"
+    "Shared state of the `wsol_metrics`: one `BoxAccumulator`, fed the CAMs, boxes, logits and labels"
     def __init__(self, **acc_kwargs): self.acc = BoxAccumulator(**acc_kwargs); self.reset()
-    def reset(self): self.acc.reset(); self.correct, self.total, self._seen, self._res = 0, 0, None, None
+    def reset(self): self.acc.reset(); self._seen, self._res = None, None
     def accumulate(self, learn):
         key = (id(learn.yb[0]), getattr(learn, 'iter', None))
         if key == self._seen: return      # another metric of the group already took this batch
         self._seen, self._res, self.learn = key, None, learn
         if len(learn.yb) < 2: raise ValueError("wsol_metrics: the batch must be (x, y, boxes) with dls.n_inp == 1")
         x, y, boxes = learn.xb[0], learn.yb[0], learn.yb[1]
-        self.correct += int((learn.pred.argmax(-1) == y).sum()); self.total += len(y)
         if not hasattr(learn.model, 'cams'): raise AttributeError("wsol_metrics: the model needs a `cams(x, labels)` method")
         with torch.no_grad(): cams = learn.model.cams(x, labels=y)
-        self.acc.update(resize_cams(cams.detach().float(), x.shape[-2:]), boxes)
+        self.acc.update(resize_cams(cams.detach().float(), x.shape[-2:]), boxes, logits=learn.pred, labels=y)
     @property
     def results(self) -> dict:
         if self._res is None:
             self._res = self.acc.compute()
-            self._res['top1'] = 100. * self.correct / max(self.total, 1)
             if getattr(self, 'learn', None) is not None: self.learn.wsol_results = self._res
         return self._res
 
