@@ -103,11 +103,11 @@ def loc_metrics(ious:np.ndarray, # (N, T) best IoU per image and tau, from the g
                 tau_i:int|None=None, # also report the metrics at taus[tau_i]
                 topk:int=5) -> dict:
     "GT-known Loc (at its best tau) and, with `hits`, top-1/top-k and Top-1/Top-k Loc at that tau; the curves; percent"
-    ok = ious >= loc_iou
-    curves = {'GT-known Loc': ok.mean(0) * 100}
+    ok, pct = ious >= loc_iou, lambda hit: hit.sum(0) * 100. / len(hit)     # counts x 100 / N, as the reference
+    curves = {'GT-known Loc': pct(ok)}
     if hits is not None:
-        curves[f'Top-1 Loc'] = (ok & hits[:, :1]).mean(0) * 100
-        curves[f'Top-{topk} Loc'] = (ok & hits[:, 1:]).mean(0) * 100
+        curves['Top-1 Loc'] = pct(ok & hits[:, :1])
+        curves[f'Top-{topk} Loc'] = pct(ok & hits[:, 1:])
     b = int(curves['GT-known Loc'].argmax())
     res = {k: float(c[b]) for k, c in curves.items()}
     res.update(loc_tau=float(taus[b]), loc_curve=curves, loc_iou=loc_iou)
@@ -244,7 +244,7 @@ class BoxAccumulator:
         "MaxBoxAcc per delta (percent), its average, mIoU, best taus and the curves"
         if not self.n_images: raise ValueError("BoxAccumulator.compute: no images were accumulated")
         ious = torch.cat(self._ious).numpy()
-        curve = np.stack([(ious >= d).mean(0) * 100 for d in self.deltas])     # (D, T)
+        curve = np.stack([(ious >= d).sum(0) * 100. / len(ious) for d in self.deltas])   # (D, T): count x 100 / N, the reference's arithmetic
         best = curve.argmax(1)
         miou_curve = ious.mean(0)
         res = dict(MaxBoxAcc={d: float(curve[i, best[i]]) for i, d in enumerate(self.deltas)},
