@@ -8,6 +8,7 @@ import os, sys, json, math, time, datetime, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
+from fastcore.basics import ifnone
 from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.core import Callback
@@ -104,13 +105,19 @@ def history(learn) -> pd.DataFrame|None:
 
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
-          lr:float|None=None, path=None, out=None, eval_every:int=1, seed:int=0, fresh:bool=False,
+          lr:float|None=None, path=None, out=None, eval_every:int|None=None, seed:int=0, fresh:bool=False,
           figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None,
           model_kw:dict|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
+    r = get_recipe(recipe or ('cpu' if dataset in SYNTHETIC else 'paper'), arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule: the same row on any CPU
+        return _train(dataset, method, r, path=path, out=out, eval_every=eval_every, seed=seed, fresh=fresh, figures=figures,
+                      verbose=verbose, dls_kw=dls_kw, valid=valid, model_kw=model_kw)
+
+def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fresh=False, figures=True, verbose=True,
+           dls_kw=None, valid=None, model_kw=None) -> dict:
     dataset, valid = _abs_spec(dataset), _abs_spec(valid)   # your own dataset ('csv:'/'folder:'): absolute paths in the config
-    recipe = recipe or ('cpu' if dataset in SYNTHETIC else 'paper')
-    r = get_recipe(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    eval_every = ifnone(eval_every, r.get('eval_every', 1))
     check_train_args(r, out, eval_every, seed)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
@@ -252,7 +259,7 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
               (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
               (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
               (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
-              (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
+              (whole(eval_every, 0), f"--eval_every must be a whole number >= 0, not {eval_every!r}"),
               (whole(seed, 0) and seed < 2**32, f"--seed must be a whole number in [0, 2**32), not {seed!r}")]
     bad = [msg for ok, msg in checks if not ok]
     try: _check_out(out)
@@ -281,7 +288,7 @@ def rfga_train(dataset:Param("synthetic (birds, part vs whole), synthetic-whole,
                lr:Param('base learning rate', float)=None,
                path:Param('dataset folder (default: data/<dataset>)', str)=None,
                out:Param('output folder; resumes from its last.pth if there is one (default: runs/<dataset>-<method>-<time>)', str)=None,
-               eval_every:Param('score MaxBoxAcc every N epochs (and after the last)', int)=1,
+               eval_every:Param("score MaxBoxAcc every N epochs and after the last (0: only the final score; default: the recipe's)", int)=None,
                seed:Param('random seed', int)=0,
                fresh:Param('ignore a checkpoint in --out and start over', store_true)=False):
     "Train WSOL methods and print their Table-1-style rows (no arguments: CAM and RFGA w/ R on the synthetic part-vs-whole set, CPU, a few minutes)."

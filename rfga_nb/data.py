@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
+import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv, functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +20,11 @@ from fastai.vision.core import imagenet_stats
 import rfga_nb
 
 # %% auto #0
-__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SYNTHETIC', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError',
-           'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items', 'make_fake_dataset',
-           'draw_bird', 'draw_whole', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm',
-           'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
+__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SHAPES', 'SYNTHETIC', 'SYNTHETIC_SPLITS', 'DATASETS', 'Item', 'Items',
+           'clamp_boxes', 'BadImageError', 'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items',
+           'make_fake_dataset', 'draw_bird', 'draw_whole', 'natural_background', 'draw_shape', 'train_size',
+           'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset',
+           'render_synthetic', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
            'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
            'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
            'download_dataset', 'make_fake_archives']
@@ -37,6 +38,7 @@ class Item:
     boxes: np.ndarray
     size: tuple
     crop_bottom: int = 0  # rows cut off the bottom of the file when it is loaded (Aircraft's banner)
+    mask: Path|None = None  # the object's mask image (same pixels as the image file), where the dataset has one
     def __repr__(self):
         return f"Item({self.path.name!r}, label={self.label}, boxes={self.boxes.tolist()}, size={self.size})"
 
@@ -415,7 +417,8 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
               size:int=64, # image side in pixels
               label:int=0, # class: the hue of the head
               n_classes:int=4, # number of head hues, evenly spaced on the colour wheel
-              body_hint:float=0., # probability that the body's (muted) hue is the class hue too: a weak whole-object cue
+              body_hint:float=1., # probability that the body's (muted) hue is the class hue too: a weak whole-object cue
+              with_mask:bool=False, # also return the mask: 0 background, 1 body, 2 head
              ):
     "One synthetic WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]` (inclusive pixels of body + head)"
     S = size
@@ -443,7 +446,8 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     hue = (label / n_classes + rng.uniform(-.03, .03)) % 1
     img[head > 0] = np.array(colorsys.hsv_to_rgb(hue, .9, .95)) * 255 + rng.normal(0, 6, (int(head.sum()), 3))
     ys, xs = np.nonzero(body | head)
-    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, np.where(head > 0, 2, body).astype(np.uint8)) if with_mask else (img, box)
 
 # %% ../nbs/03_data.ipynb #cf7b0d28
 WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
@@ -463,6 +467,7 @@ def _texture(kind:str, S:int, rng:np.random.Generator, p:float) -> np.ndarray:
 def draw_whole(rng:np.random.Generator, # random generator that decides everything but the class
                size:int=64, # image side in pixels
                label:int=0, # class: the kind of texture, `WHOLE_TEXTURES[label]`
+               with_mask:bool=False, # also return the object's mask (1 object, 0 background)
               ):
     "One whole-object WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: the texture of every part is the class"
     S, sc = size, size / 64
@@ -489,7 +494,75 @@ def draw_whole(rng:np.random.Generator, # random generator that decides everythi
     img[m] = np.where(pat[..., None], light, dark)[m]
     img = img + rng.normal(0, 8, (S, S, 3))
     ys, xs = np.nonzero(m)
-    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, mask) if with_mask else (img, box)
+
+# %% ../nbs/03_data.ipynb #cf670b3e
+SHAPES = ['triangle', 'star', 'cross', 'ring']
+
+def _fill(rng:np.random.Generator, S:int) -> np.ndarray:
+    "A random (S,S,3) fill: plain, stripes, checks or dots (`_texture`) in two random colours"
+    kind = ['plain', 'stripes', 'checks', 'dots'][int(rng.integers(0, 4))]
+    pat = np.zeros((S, S), bool) if kind == 'plain' else _texture(kind, S, rng, rng.uniform(3, 8) * S / 64)
+    a, b = (np.array(colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(.2, .9), rng.uniform(.2, 1.))) * 255 for _ in range(2))
+    return np.where(pat[..., None], b, a)
+
+def natural_background(rng:np.random.Generator, S:int) -> np.ndarray:
+    "A cluttered (S,S,3) float background: 1/f-like noise between two random colours, blobs, strokes, textured ellipses"
+    n = sum(w * cv2.resize(rng.normal(0, 1, (k, k)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC)
+            for k, w in ((4, 1.), (8, .5), (16, .25), (32, .125)))
+    n = (n - n.min()) / (np.ptp(n) + 1e-6)
+    c0, c1 = rng.uniform(40, 215, 3), rng.uniform(40, 215, 3)
+    img = c0 + (c1 - c0) * n[..., None]
+    sc = S / 64
+    for _ in range(int(rng.integers(4, 10))):  # small blobs and strokes of random colours
+        col = rng.uniform(20, 235, 3).tolist()
+        if rng.random() < .5:
+            c, ax = tuple(int(v) for v in rng.integers(0, S, 2)), tuple(int(v) for v in rng.uniform(1.5, 6, 2) * sc)
+            cv2.ellipse(img, c, ax, float(rng.uniform(0, 180)), 0, 360, col, -1)
+        else:
+            p = rng.integers(0, S, 2); q = p + (rng.uniform(-1, 1, 2) * 14 * sc).astype(int)
+            cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), col, max(1, int(rng.uniform(1, 2.5) * sc)))
+    for _ in range(int(rng.integers(1, 3))):  # textured ellipses: a texture is not the object
+        m = np.zeros((S, S), np.uint8)
+        cv2.ellipse(m, tuple(int(v) for v in rng.integers(0, S, 2)), tuple(int(v) for v in rng.uniform(.06, .14, 2) * S),
+                    float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        img[m > 0] = _fill(rng, S)[m > 0]
+    return img
+
+def _outline(kind:str) -> np.ndarray:
+    "The polygon of a shape of outer radius 1, centred on 0 (`ring` is drawn with ellipses instead)"
+    if kind == 'triangle': a, r = np.arange(3) * 2 * np.pi / 3, np.ones(3)
+    elif kind == 'star': a, r = np.arange(10) * np.pi / 5, np.where(np.arange(10) % 2 == 0, 1., .42)
+    elif kind == 'cross':
+        w = .33
+        return .9 * np.array([[w, 1], [w, w], [1, w], [1, -w], [w, -w], [w, -1], [-w, -1], [-w, -w], [-1, -w], [-1, w], [-w, w], [-w, 1]])
+    else: raise ValueError(f'unknown shape {kind!r}: choose from {SHAPES}')
+    return np.stack([r * np.cos(a), r * np.sin(a)], 1)
+
+def draw_shape(rng:np.random.Generator, # random generator that decides everything but the class
+               size:int=64, # image side in pixels
+               label:int=0, # class: the shape, `SHAPES[label]`
+               with_mask:bool=False, # also return the object's mask (1 object, 0 background)
+              ):
+    "One shape-coded WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: only the outline tells the class"
+    S = size
+    img, mask = natural_background(rng, S), np.zeros((S, S), np.uint8)
+    R, th, asp = rng.uniform(.24, .36) * S, rng.uniform(0, 2 * np.pi), rng.uniform(.75, 1.)
+    cx, cy = rng.uniform(R + 2, S - R - 3, 2)
+    if SHAPES[label] == 'ring':
+        for r, v in ((R, 1), (.5 * R, 0)):
+            cv2.ellipse(mask, (round(cx), round(cy)), (round(r), round(r * asp)), float(np.degrees(th)), 0, 360, v, -1)
+    else:
+        rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        p = (_outline(SHAPES[label]) * R * np.array([1, asp])) @ rot.T + np.array([cx, cy])
+        cv2.fillPoly(mask, [np.round(p).astype(np.int32)], 1)
+    m = mask > 0
+    img[m] = _fill(rng, S)[m]
+    img = img + rng.normal(0, 6, (S, S, 3))
+    ys, xs = np.nonzero(m)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, mask) if with_mask else (img, box)
 
 # %% ../nbs/03_data.ipynb #e2deb6c2
 def train_size(size:int, resize:int|None=None) -> int:
@@ -511,14 +584,18 @@ def crop_flip_boxes(boxes, x:int, y:int, size:int, flip:bool=False):
     b[gone] = -1
     return b
 
+def random_crop(rng:np.random.Generator, R:int, size:int) -> tuple:
+    "The random part of the train transform: the corner `(x, y)` of a `size` crop of an `R`x`R` image, and a flip (p=0.5)"
+    x, y = (int(v) for v in rng.integers(0, R - size + 1, 2))
+    return x, y, bool(rng.random() < .5)
+
 def train_tfm(img:Image.Image, boxes, size:int=448, resize:int|None=None, rng=None):
     "Paper's train transform: resize to `resize`x`resize`, random `size` crop, flip p=0.5 (boxes alike)"
     rng = rng if rng is not None else np.random.default_rng()
     R = train_size(size, resize)
     boxes = resize_boxes(boxes, img.size, (R, R))
     img = img.resize((R, R), Image.BILINEAR)
-    x, y = (int(v) for v in rng.integers(0, R - size + 1, 2))
-    flip = bool(rng.random() < .5)
+    x, y, flip = random_crop(rng, R, size)
     img = img.crop((x, y, x + size, y + size))
     if flip: img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return img, crop_flip_boxes(boxes, x, y, size, flip)
@@ -557,39 +634,82 @@ class WSOLDataset(torch.utils.data.Dataset):
         else: img, boxes = valid_tfm(img, boxes, self.size)
         x = torch.from_numpy(np.array(img, np.uint8)).permute(2, 0, 1).contiguous()
         return x, label, boxes.astype(np.float32)
+    def mask(self, i) -> np.ndarray|None:
+        "The mask of image `i` as the test transform sees it: (size,size) uint8 (nearest-neighbour resize), or None"
+        it = self.items[i]
+        if getattr(it, 'mask', None) is None: return None
+        m = np.asarray(load_image(it.mask, it.crop_bottom).convert('L'))
+        return cv2.resize(m, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
-SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole'}  # dataset name -> kind of `SyntheticWSOL`
+# %% ../nbs/03_data.ipynb #a92bebcb
+SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole', 'synthetic-shapes': 'shapes'}  # dataset name -> kind of `SyntheticWSOL`
+SYNTHETIC_SPLITS = {'train': 0, 'tune': 1, 'valid': 1, 'test': 2}  # split -> its stream of images ('valid' = 'tune')
+_BIRD_NAMES = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
+
+@functools.lru_cache(maxsize=8)
+def render_synthetic(kind:str, n:int, img_size:int, n_classes:int, seed:int, stream:int, body_hint:float=1.) -> tuple:
+    "Draw a synthetic set once: read-only images (n,S,S,3) uint8, boxes (n,4) float32 and masks (n,S,S) uint8; label = i % n_classes"
+    S = img_size
+    imgs, boxes, masks = np.empty((n, S, S, 3), np.uint8), np.empty((n, 4), np.float32), np.empty((n, S, S), np.uint8)
+    for i in range(n):
+        label, rng = i % n_classes, np.random.default_rng([seed, stream, i])
+        if kind == 'birds': out = draw_bird(rng, S, label, n_classes, body_hint, with_mask=True)
+        else: out = (draw_whole if kind == 'whole' else draw_shape)(rng, S, label, with_mask=True)
+        imgs[i], boxes[i], masks[i] = out
+    for a in (imgs, boxes, masks): a.flags.writeable = False
+    return imgs, boxes, masks
+
+@functools.lru_cache(maxsize=8)
+def _resized(key:tuple, R:int) -> np.ndarray:
+    "The images of `render_synthetic(*key)` resized to R x R as `train_tfm`/`valid_tfm` resize them (PIL bilinear)"
+    imgs = render_synthetic(*key)[0]
+    out = np.stack([np.asarray(Image.fromarray(im).resize((R, R), Image.BILINEAR)) for im in imgs]) if len(imgs) else np.empty((0, R, R, 3), np.uint8)
+    out.flags.writeable = False
+    return out
 
 class SyntheticWSOL(WSOLDataset):
-    "A synthetic set drawn on the fly from `(seed, split, i)`: 'birds' (class = head hue) or 'whole' (class = texture)"
+    "A synthetic set drawn once from `(seed, split)`: 'birds' (class = head hue), 'whole' (texture) or 'shapes' (outline)"
     def __init__(self, n:int=1000, # number of images
                  img_size:int=64, # side of the generated images
-                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures for 'whole'
+                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures or shapes otherwise
                  seed:int=0, # images depend only on (seed, split, index)
-                 split:str='train', # 'train' and 'valid' draw disjoint streams
+                 split:str='train', # 'train', 'tune' (or 'valid') and 'test' draw disjoint streams
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float|None=None, # birds: see `draw_bird`; default 1 (calibrated in 09): the muted body hue follows the class, a weak cue
-                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
+                 body_hint:float|None=None, # birds: see `draw_bird`; default 1: the muted body hue follows the class, a weak cue
+                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole), 'whole' (`draw_whole`, the sanity set) or 'shapes' (`draw_shape`, the outside check)
                 ):
-        if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
-        hi = 12 if kind == 'birds' else len(WHOLE_TEXTURES)
+        if kind not in ('birds', 'whole', 'shapes'): raise ValueError(f"kind must be 'birds', 'whole' or 'shapes', got {kind!r}")
+        if split not in SYNTHETIC_SPLITS: raise ValueError(f"split must be one of {list(SYNTHETIC_SPLITS)}, got {split!r}")
+        hi = 12 if kind == 'birds' else 4
         if not 2 <= n_classes <= hi: raise ValueError(f'n_classes must be in 2..{hi} for {kind!r}, got {n_classes}')
-        if kind == 'whole' and body_hint is not None: raise ValueError("body_hint is an option of the 'birds' set only")
-        body_hint = 1. if body_hint is None else body_hint
-        names = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
-        vocab = ([f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)] if kind == 'birds'
-                 else WHOLE_TEXTURES[:n_classes])
+        if kind != 'birds' and body_hint is not None: raise ValueError("body_hint is an option of the 'birds' set only")
+        vocab = {'birds': [f'{_BIRD_NAMES[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)],
+                 'whole': WHOLE_TEXTURES[:n_classes], 'shapes': SHAPES[:n_classes]}[kind]
         super().__init__(range(n), vocab, size or img_size, split == 'train' if train is None else train, resize)
-        self.n, self.img_size, self.n_classes, self.seed, self.split, self.body_hint = n, img_size, n_classes, seed, split, body_hint
-        self.kind, self._stream = kind, {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
+        self.n, self.img_size, self.n_classes, self.seed, self.split, self.kind = n, img_size, n_classes, seed, split, kind
+        self.body_hint = (1. if body_hint is None else float(body_hint)) if kind == 'birds' else None
+        self._key = (kind, n, img_size, n_classes, seed, SYNTHETIC_SPLITS[split], self.body_hint if kind == 'birds' else 1.)
     def get(self, i):
-        label, rng = i % self.n_classes, np.random.default_rng([self.seed, self._stream, i])
-        if self.kind == 'whole': img, box = draw_whole(rng, self.img_size, label)
-        else: img, box = draw_bird(rng, self.img_size, label, self.n_classes, self.body_hint)
-        return Image.fromarray(img), label, box[None]
+        imgs, boxes, _ = render_synthetic(*self._key)
+        return Image.fromarray(imgs[i]), i % self.n_classes, boxes[i][None]
+    def __getitem__(self, i):
+        imgs, boxes, _ = render_synthetic(*self._key)
+        S, box = self.img_size, boxes[i][None]
+        if self.train:
+            x, y, flip = random_crop(np.random.default_rng([self.epoch_seed, i]), self.resize, self.size)
+            im = _resized(self._key, self.resize)[i, y:y + self.size, x:x + self.size]
+            if flip: im = im[:, ::-1]
+            box = crop_flip_boxes(resize_boxes(box, (S, S), (self.resize,) * 2), x, y, self.size, flip)
+        elif self.size != S: im, box = _resized(self._key, self.size)[i], resize_boxes(box, (S, S), (self.size,) * 2)
+        else: im = imgs[i]
+        return torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1).contiguous(), i % self.n_classes, box.astype(np.float32)
+    def mask(self, i) -> np.ndarray:
+        "The drawn mask of image `i` at the network's input size: 0 background, 1 object (birds: 1 body, 2 head)"
+        m = render_synthetic(*self._key)[2][i]
+        return m if self.size == self.img_size else cv2.resize(m, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
 
 # %% ../nbs/03_data.ipynb #c1666871
 def pad_boxes(samples, pad:float=-1.):
@@ -631,15 +751,15 @@ def _subset(items, n, seed):
     idx = sorted(np.random.default_rng(seed).choice(len(items), n, replace=False))
     return Items([items[i] for i in idx], items.vocab)
 
-def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
+def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'synthetic-shapes', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
              path=None, # extracted dataset folder (default `data_root()/name`); unused for 'synthetic'
              size:int|None=None, # network input side: 448 for the real sets, 64 for 'synthetic' by default
              bs:int=20, # batch size (the paper's 20)
              resize:int|None=None, # train-time resize before the random crop (default size*600/448)
-             train_split:str='train', # split to train on
-             valid_split:str='test', # split to evaluate on (the paper evaluates on the test split)
+             train_split:str='train', # split to train on (synthetic: 'train', 'tune' or 'test')
+             valid_split:str='test', # split to evaluate on (the paper evaluates on the test split; synthetic: 'tune' to calibrate, 'test' to report)
              n_train:int|None=None, # number of training images (synthetic: default 2000; real: a seeded subset, default all)
-             n_valid:int|None=None, # number of evaluation images (synthetic: default 200; real: default all)
+             n_valid:int|None=None, # number of evaluation images (synthetic: default 1000; real: default all)
              n_classes:int=4, # synthetic only: number of classes
              img_size:int|None=None, # synthetic only: side of the generated images (default `size`)
              seed:int=0, # seeds shuffling, augmentation, subsets and the synthetic images
@@ -657,8 +777,8 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cu
     if items is None and name in SYNTHETIC:
         size = size or 64
         kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, kind=SYNTHETIC[name], **synth_kw)
-        train_ds = SyntheticWSOL(n_train or 2000, split='train', resize=resize, **kw)
-        valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
+        train_ds = SyntheticWSOL(n_train or 2000, split=train_split, train=True, resize=resize, **kw)
+        valid_ds = SyntheticWSOL(n_valid or 1000, split=valid_split, train=False, **kw)
     elif items is not None or name in LOADERS or _is_spec(name):
         size = size or 448
         if items is None and name in LOADERS:

@@ -5,6 +5,7 @@
 # %% ../nbs/06_learner.ipynb #187e21da
 from __future__ import annotations
 import os, re, math, random, pickle, hashlib, inspect, warnings
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -23,16 +24,17 @@ from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
 # %% auto #0
-__all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner',
-           'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint', 'load_checkpoint']
+__all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard',
+           'evaluate', 'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'opt_func', 'recipe_dls',
+           'wsol_learner', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint',
+           'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
-               lr_mult=10., arch='resnet50', pretrained=True),
+               lr_mult=10., arch='resnet50', pretrained=True, threads=1, eval_every=1),
     cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0,
              # the width of the other backbones (`arch='vgg16'` ...): their time per batch is about resnet18's at width 16
              # (measured in 04_models, one core, bs 32 at 96 px: vgg16 at width 8 1.0x, inception_v3 at width 4 0.9x, at 8 1.5x)
              widths=dict(vgg16=8, inception_v3=4)),
@@ -49,6 +51,14 @@ def get_recipe(recipe:str|dict='paper', # a name in `RECIPES` or a dict of setti
     r.update({k:v for k,v in kwargs.items() if v is not None})
     if kwargs.get('width') is None and r.get('arch') in widths: r['width'] = widths[r['arch']]
     return r
+
+@contextmanager
+def cpu_threads(n:int|None=1): # intra-op threads inside the block (None: leave torch's setting as it is)
+    "Run the block with `n` intra-op CPU threads, then restore the setting: how a CPU kernel splits and sums its work depends on it."
+    if n is None: yield; return
+    old = torch.get_num_threads(); torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(old)
 
 # %% ../nbs/06_learner.ipynb #0e9af9e0
 def step_lr(lr, # base learning rate: a float, or one per parameter group
@@ -82,10 +92,10 @@ def wsol_loss(pred, y, *_):
     return F.cross_entropy(pred, y)
 
 class EvalEvery(Callback):
-    "Run the validation pass (and so the WSOL metrics) only every `n` epochs and after the last one."
+    "Run the validation pass (and so the WSOL metrics) only every `n` epochs and after the last one (`n=0`: never)."
     order = Recorder.order + 1
-    def __init__(self, n:int=1): self.n = n
-    def _skip(self): return self.n > 1 and (self.epoch + 1) % self.n != 0 and self.epoch + 1 != self.n_epoch
+    def __init__(self, n:int=1): self.n = n  # 0: never (the caller scores the final model itself, as `train` does)
+    def _skip(self): return self.n == 0 or self.n > 1 and (self.epoch + 1) % self.n != 0 and self.epoch + 1 != self.n_epoch
     def before_validate(self):
         if self.training is False and self._skip(): raise CancelValidException()
     def after_validate(self):
@@ -232,7 +242,8 @@ def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe'
         print(f"Resuming from {ckpt} after epoch {st['epoch']}")
     cbs = L(ParamScheduler({'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)})) + L(cbs)
     if ckpt is not None: cbs += Checkpoint(ckpt, cfg, st)
-    self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
+    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule (see "The recipe")
+        self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
     return self
 
 # %% ../nbs/06_learner.ipynb #bfa8f442
@@ -272,7 +283,7 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                  recipe:str|dict='paper', # 'paper', 'cpu' or a dict of settings (see `RECIPES`)
                  model:nn.Module|None=None, # use this model instead of `build_model(method, ...)`
                  metrics:bool=True, # report MaxBoxAcc, mIoU and top-1 in the recorder
-                 eval_every:int=1, # validation (and metrics) every `eval_every` epochs and after the last
+                 eval_every:int|None=None, # validation (and metrics) every `eval_every` epochs and after the last (0: never; None: the recipe's)
                  gpu:bool=True, # add mixed precision + channels-last when on CUDA
                  cbs=None, # more callbacks
                  model_kw:dict|None=None, # more `build_model` arguments
@@ -285,7 +296,7 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
         except ValueError as e: warnings.warn(f"{e}; training without the box metrics"); metrics = False
     model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
     if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
-    cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(eval_every)] + \
+    cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(ifnone(eval_every, r.get('eval_every', 1)))] + \
           (device_cbs() if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
                     lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics else None, cbs=cbs)
