@@ -135,6 +135,9 @@ def _dl_masks(dl):
     "i -> the mask of a DataLoader's i-th image (its dataset's `mask(i)`), or None when there are none or they cannot match"
     ds = getattr(dl, 'dataset', None)
     if not callable(getattr(ds, 'mask', None)) or not len(ds) or ds.mask(0) is None: return None
+    if not np.isin(ds.mask(0), (0, 1, 2, 255)).all():   # e.g. CUB's grey segmentations (the annotators' mean) as they are on disk
+        warnings.warn(f"evaluate: no PxAP/pIoU: the first mask holds the values {np.unique(ds.mask(0))[:8].tolist()}, not a label map "
+                      f"(0 background, 1 object, 2 a part, 255 ignored)"); return None
     if getattr(dl, 'shuffle', False) or getattr(ds, 'train', False):
         warnings.warn("evaluate: no PxAP/pIoU: the masks are of the un-augmented images in order, but this DataLoader "
                       "shuffles or augments"); return None
