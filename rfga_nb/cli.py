@@ -14,27 +14,35 @@ from fastai.callback.progress import ProgressCallback
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from .learner import *
+from .metrics import V2_DELTAS
 from .models import build_model, WeightsUnavailableError
 from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
 from .viz import save_figures, localization_figure, attention_figure, METHOD_NAMES
 
 # %% auto #0
-__all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results',
-           'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare', 'check_train_args', 'print_row',
-           'rfga_train', 'rfga_eval']
+__all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out',
+           'PrintTable', 'write_results', 'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare',
+           'check_train_args', 'print_row', 'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
-ROW_COLS = [f'MaxBoxAcc@{d}' for d in DELTAS] + ['Avg', 'mIoU', 'Top-1']
+PAPER_COLS = [f'MaxBoxAcc@{d}' for d in DELTAS] + ['Avg', 'mIoU', 'Top-1']   # the paper's Tables 1 and 2
+FIELD_COLS = (['Top-5', 'GT-known Loc', 'Top-1 Loc', 'Top-5 Loc'] + [f'MaxBoxAccV2@{d}' for d in V2_DELTAS]
+              + ['MaxBoxAccV2', 'PxAP', 'pIoU', 'PxAP head', 'pIoU head'])              # the field's (02_metrics)
+ROW_COLS = PAPER_COLS + FIELD_COLS
 
 def result_row(res:dict, # the dict of `evaluate` (or of `box_accuracy` plus `top1`)
                **meta) -> dict: # leading columns, e.g. method='rfga', dataset='synthetic'
-    "One flat Table-1/2 row: MaxBoxAcc per delta (%), their average (%), mIoU (0-1) and top-1 (%)."
+    "One flat row: the paper's MaxBoxAcc per delta (%), their average (%), mIoU (0-1), top-1 (%), then the field's metrics that `res` has (%)."
     acc = {float(k): float(v) for k, v in res['MaxBoxAcc'].items()}
     missing = [d for d in DELTAS if d not in acc]
     if missing: raise KeyError(f"MaxBoxAcc lacks IoU thresholds {missing}: evaluate with iou_thresholds={DELTAS}")
     row = dict(meta, **{f'MaxBoxAcc@{d}': acc[d] for d in DELTAS})
     row.update(Avg=float(res['MaxBoxAcc_avg']), mIoU=float(res['mIoU']), **{'Top-1': float(res.get('top1', np.nan))})
+    field = {'Top-5': res.get('top5'), **{k: res.get(k) for k in ('GT-known Loc', 'Top-1 Loc', 'Top-5 Loc')},
+             **{f'MaxBoxAccV2@{d}': v for d, v in (res.get('MaxBoxAccV2') or {}).items()}, 'MaxBoxAccV2': res.get('MaxBoxAccV2_avg'),
+             **{k.replace('_', ' '): v for k, v in res.items() if k.startswith(('PxAP', 'pIoU'))}}
+    row.update({k: float(v) for k, v in field.items() if v is not None})
     if res.get('n_nan_cams'): row['NaN CAMs'] = int(res['n_nan_cams'])
     return row
 
@@ -148,7 +156,8 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
                         path=None, # dataset folder (None: the default)
                         bs:int|None=None, # batch size (None: the recipe's)
                         out=None, # write results.csv/.md, metrics.json and the figure there (None: nothing written)
-                        dls_kw:dict|None=None) -> dict:
+                        dls_kw:dict|None=None,
+                        eval_kw:dict|None=None) -> dict: # passed to `evaluate` (e.g. v2_step=0.001)
     "Rebuild the model of `checkpoint`, score it on the test split of `dataset`; return the row and the metric dict."
     checkpoint = Path(checkpoint)
     if checkpoint.is_dir(): checkpoint = checkpoint/'last.pth'
@@ -168,7 +177,7 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     model = build_model(cfg['method'], cfg['n_classes'], arch=cfg['arch'], pretrained=False, **cfg.get('model_kw', {}))
     model.load_state_dict(st['model'])
     if on_cuda(): model.cuda()
-    res = evaluate(model, dls.valid)
+    res = evaluate(model, dls.valid, **(eval_kw or {}))
     store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset) if same else dataset)
     row = result_row(res, dataset=dataset, method=cfg['method'])
     if out is not None: write_results(out, res, row, model, dls.valid)
@@ -305,9 +314,11 @@ def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder'
               dataset:Param('dataset (default: the one it was trained on)', str, choices=_DATASETS)=None,
               path:Param('dataset folder', str)=None,
               bs:Param('batch size', int)=None,
-              out:Param('folder for results.csv/.md, metrics.json and the figure', str)=None):
-    "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1."
+              out:Param('folder for results.csv/.md, metrics.json and the figure', str)=None,
+              v2:Param("MaxBoxAccV2 with wsolevaluation's tau step 0.001 (rows: 0.01), printed first", store_true)=False):
+    "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1, then the field's metrics (Loc, MaxBoxAccV2, PxAP)."
     if checkpoint is None: _fail('rfga_eval', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
-    try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out)
+    try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out, eval_kw=dict(v2_step=.001) if v2 else None)
     except (FileNotFoundError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
+    if v2: print_row({k: v for k, v in o['row'].items() if k in ('dataset', 'method') or k.startswith('MaxBoxAccV2')})
     print_row(o['row'])

@@ -162,8 +162,8 @@ def _rand_size(rng): return int(rng.integers(80, 160)), int(rng.integers(60, 140
 _CUB_CLASSES = ['001.Black_footed_Albatross', '002.Laysan_Albatross', '003.Sooty_Albatross', '004.Groove_billed_Ani',
                 '005.Crested_Auklet', '006.Least_Auklet', '007.Parakeet_Auklet', '008.Rhinoceros_Auklet']
 
-def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0):
-    "Write a fake CUB tree: `root/CUB_200_2011/...` + stray `root/attributes.txt` ('nested') or `root/...` ('flat')"
+def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0, segmentations=True):
+    "Write a fake CUB tree: `root/CUB_200_2011/...` + stray `root/attributes.txt` ('nested') or `root/...` ('flat'); `root/segmentations/`"
     rng, root = np.random.default_rng(seed), Path(path)
     d = root/'CUB_200_2011' if layout == 'nested' else root
     d.mkdir(parents=True, exist_ok=True)
@@ -176,6 +176,11 @@ def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0):
             rel = f"{cname}/{cname.split('.')[1].title()}_{i:04d}_{100+i}.jpg"
             size = _rand_size(rng); box = _rand_box(rng, *size)
             _fake_jpeg(d/'images'/rel, size, [box], rng, gray=(i == 2))
+            if segmentations:   # CUB's format: an 8-bit grey PNG per image, the annotators' mean (0, 51, ..., 255)
+                x0, y0, x1, y1 = box; seg = np.zeros(size[::-1], np.uint8)
+                seg[y0:y1 + 1, x0:x1 + 1] = 102; seg[y0 + 1:y1, x0 + 1:x1] = 255    # 2 of 5 annotators on the border
+                fn = root/'segmentations'/Path(rel).with_suffix('.png'); fn.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(seg).save(fn)
             ims.append(f'{i} {rel}'); labs.append(f'{i} {c+1}'); split.append(f'{i} {int(j % 2 == 0)}')
             x0, y0, x1, y1 = box
             bbs.append(f'{i} {float(x0)} {float(y0)} {float(x1-x0)} {float(y1-y0)}')
@@ -216,7 +221,9 @@ def _check_split(name, split, splits):
 
 CUB_LAYOUT = """  root/CUB_200_2011/ (or root/ itself)
     classes.txt  images.txt  image_class_labels.txt  train_test_split.txt  bounding_boxes.txt
-    images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ..."""
+    images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ...
+  optional, the segmentations (segmentations.tgz): root/segmentations/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.png
+    (beside CUB_200_2011/ or inside it)"""
 
 def _load_cub(path, split, skip=None):
     _check_split('cub', split, ['train', 'test'])
@@ -227,12 +234,17 @@ def _load_cub(path, split, skip=None):
     cls = sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))
     vocab, classes = [n.split('.', 1)[-1] for _, n in cls], {i: k for k, (i, _) in enumerate(cls)}
     want, items = int(split == 'train'), Items(vocab=vocab)
+    segs = next((s for s in (root/'segmentations', Path(path)/'segmentations') if s.is_dir()), None)
     for i in sorted(images, key=int):
         if _entry(is_train, i, root/'train_test_split.txt') != want: continue
         (rel, *_), where = images[i]
         (c, *_), lw = _entry(labels, i, root/'image_class_labels.txt')
         box, bw = _entry(boxes, i, root/'bounding_boxes.txt')
-        with skip: items.append(check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True))
+        with skip:
+            it = check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True)
+            seg = None if segs is None else segs/Path(rel).with_suffix('.png')
+            it.mask = seg if seg is not None and seg.is_file() else None      # an image without its segmentation: none
+            items.append(it)
     return items
 
 # %% ../nbs/03_data.ipynb #eee7288d

@@ -8,7 +8,7 @@ import os, sys, time, subprocess, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastai.torch_core import set_seed
-from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS
+from .cli import train, result_row, markdown_table, DELTAS, ROW_COLS, FIELD_COLS
 from .learner import fixed_box_baseline
 from fastcore.script import call_parse, Param, store_true
 from contextlib import contextmanager
@@ -152,7 +152,7 @@ def run_experiments(dataset:str='synthetic', # a dataset of `wsol_dls`: 'synthet
     for s in seeds:
         for m in methods:
             o = train(dataset, m, recipe=recipe, epochs=epochs, seed=s, out=out/m/f'seed{s}', verbose=verbose, **kwargs)
-            rows.append(dict(dataset=dataset, method=m, variant=variant, seed=s, **{c: o['row'][c] for c in ROW_COLS},
+            rows.append(dict(dataset=dataset, method=m, variant=variant, seed=s, **{c: o['row'].get(c, np.nan) for c in ROW_COLS},
                              train_seconds=round(o['train_s'], 1)))
             results[(m, s)] = o['result']
             if baseline and m == methods[-1]:
@@ -200,8 +200,9 @@ def _merge(df, csv, key):
 def read_results(csv) -> pd.DataFrame:
     "The runs stored in a results CSV (`variant` as text, '' when empty)."
     df = pd.read_csv(csv, keep_default_na=False, na_values=[''])
-    missing = [c for c in RESULT_COLS if c not in df.columns]
+    missing = [c for c in RESULT_COLS if c not in df.columns and c not in FIELD_COLS]   # files older than the field's columns lack those
     if missing: raise ValueError(f"{csv}: not a results file, it lacks the columns {missing}")
+    df = df.reindex(columns=RESULT_COLS + [c for c in df.columns if c not in RESULT_COLS])
     df['variant'] = df['variant'].fillna('').astype(str)
     return df
 
@@ -217,7 +218,7 @@ def summarize(df:pd.DataFrame, std:bool=True) -> pd.DataFrame:
 
 def mean_std(s:pd.DataFrame, cols=None) -> pd.DataFrame:
     "A `summarize` table as text: `mean ± std` per column (mIoU with 4 decimals, the others with 2)."
-    cols = cols or [c for c in ROW_COLS if c in s.columns]
+    cols = cols or [c for c in ROW_COLS if c in s.columns and s[c].notna().any()]
     def f(m, sd, c):
         d = 4 if c == 'mIoU' else 2
         return '-' if pd.isna(m) else f'{m:.{d}f}' + ('' if pd.isna(sd) else f' ± {sd:.{d}f}')
@@ -303,12 +304,12 @@ def study_model(name:str='table1', # a key of `STUDIES`
                  dls_kw=_data_kw(data_seed, kwargs.pop('dls_kw', None)), **kw, **kwargs)
 
 def study_table(df:pd.DataFrame, # rows of a results CSV (`read_results`)
-                cols=None) -> pd.DataFrame: # result columns to show (default: MaxBoxAcc@.5-.9, Avg, mIoU, Top-1)
+                cols=None) -> pd.DataFrame: # result columns to show (default: every `ROW_COLS` column that has a value)
     "Mean ± std over the seeds, one row per (dataset, method, variant), methods in the paper's order, the fixed box first."
     s = summarize(df)
     order = ['fixed_box'] + TABLE1_METHODS + TABLE3_METHODS
     s = s.assign(_o=[order.index(m) if m in order else len(order) for m in s.method]).sort_values(['dataset', '_o'], kind='stable')
-    t = mean_std(s.drop(columns='_o'), cols or ROW_COLS)
+    t = mean_std(s.drop(columns='_o'), cols)
     t['method'] = ['fixed box' if m == 'fixed_box' else m for m in t['method']]
     return t.reset_index(drop=True)
 
@@ -347,7 +348,6 @@ def versus(df:pd.DataFrame, # rows of a results CSV, one dataset
     out['beats'] = (out.gain > np.maximum(out['std'], out.loc[ref, 'std'])) & (out.index != ref)
     out['behind'] = (-out.gain > np.maximum(out['std'], out.loc[ref, 'std'])) & (out.index != ref)
     return out.sort_values('mean', ascending=False)
-
 
 # %% ../nbs/09_experiments.ipynb #a1dd8d2f
 @call_parse

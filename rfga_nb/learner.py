@@ -18,7 +18,7 @@ from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
-from .metrics import wsol_metrics, BoxAccumulator, resize_cams, box_accuracy
+from .metrics import wsol_metrics, BoxAccumulator, EvalAccumulator, resize_cams, box_accuracy
 from .data import wsol_dls, require_boxes, Item, resize_boxes
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
@@ -124,15 +124,34 @@ def _cat_first(parts:list, n:int) -> dict:
         out[k] = torch.cat(vs)[:n]
     return out
 
+def _mask_or_ignore(m, shape, i):
+    "Image i's mask as a uint8 array of `shape`; an image without one is ignored (255) by the pixel metrics"
+    if m is None: return np.full(tuple(shape), 255, np.uint8)
+    m = np.asarray(m)
+    if m.shape != tuple(shape): raise ValueError(f"evaluate: the mask of image {i} is {m.shape[::-1]} px, its image {tuple(shape)[::-1]}")
+    return m.astype(np.uint8)
+
+def _dl_masks(dl):
+    "i -> the mask of a DataLoader's i-th image (its dataset's `mask(i)`), or None when there are none or they cannot match"
+    ds = getattr(dl, 'dataset', None)
+    if not callable(getattr(ds, 'mask', None)) or not len(ds) or ds.mask(0) is None: return None
+    if not np.isin(ds.mask(0), (0, 1, 2, 255)).all():   # e.g. CUB's grey segmentations (the annotators' mean) as they are on disk
+        warnings.warn(f"evaluate: no PxAP/pIoU: the first mask holds the values {np.unique(ds.mask(0))[:8].tolist()}, not a label map "
+                      f"(0 background, 1 object, 2 a part, 255 ignored)"); return None
+    if getattr(dl, 'shuffle', False) or getattr(ds, 'train', False):
+        warnings.warn("evaluate: no PxAP/pIoU: the masks are of the un-augmented images in order, but this DataLoader "
+                      "shuffles or augments"); return None
+    return ds.mask
+
 @torch.no_grad()
 def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(x, labels)`), or a Learner
              dl, # batches `(x, y, boxes)`
              keep:int=0, # also return, as `res['first']`, all the model computed for the first `keep` images (for figures)
-             **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
-    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
+             **kwargs) -> dict: # passed to `EvalAccumulator` (v2_step, parts, iou_thresholds, cam_thresholds, loc_tau, ...)
+    "Top-1/top-5, the box metrics, the Loc metrics, MaxBoxAccV2 and (where the dataset has masks) PxAP/pIoU of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
     require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
-    acc, correct, n, first = BoxAccumulator(**kwargs), 0, 0, []
+    acc, n, first, mask = EvalAccumulator(**kwargs), 0, [], _dl_masks(dl)
     dev = next(model.parameters()).device
     try:
         for x, y, boxes in dl:
@@ -140,15 +159,15 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
             if hasattr(model, 'explain'): out = model.explain(x, labels=y)   # logits and CAMs from one pass of the backbone
             else: out = dict(logits=model(x), cams=model.cams(x, labels=y))
             cams_img = resize_cams(out['cams'].float(), x.shape[-2:])
-            correct += (out['logits'].argmax(1) == y).sum().item(); n += len(y)
-            acc.update(cams_img, boxes)
+            ms = None if mask is None else np.stack([_mask_or_ignore(mask(i), x.shape[-2:], i) for i in range(n, n + len(y))])
+            acc.update(cams_img, boxes, logits=out['logits'], labels=y, masks=ms); n += len(y)
             if n - len(y) < keep:
                 first.append({k: v.detach().cpu() for k, v in dict(out, x=x, y=y, boxes=boxes, cams_img=cams_img).items() if torch.is_tensor(v)})
     finally: model.train(was_training)
     res = acc.compute()
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
-    res = dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    res = dict(res, n=n, n_nan_cams=res['n_nan'])
     if keep: res['first'] = _cat_first(first, keep)
     return res
 
