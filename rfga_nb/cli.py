@@ -144,6 +144,7 @@ def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fre
     if rank_distrib(): return dict(out=out, learn=learn)
     if getattr(learn, 'diverged', None): warnings.warn(f"{dataset}/{method}: training diverged ({learn.diverged}); the scores below are of a broken model")
     res = evaluate(learn.model, dls.valid)
+    learn.wsol_results = res   # what the metrics callback leaves on a Learner that validated: `localize(learn)` reads its τ
     store_tau(ckpt, res, valid or dataset)
     row = result_row(res, dataset=dataset, method=method)
     if getattr(learn, 'diverged', None): row['diverged'] = f"epoch {learn.diverged['epoch']}"

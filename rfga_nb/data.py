@@ -647,11 +647,13 @@ class WSOLDataset(torch.utils.data.Dataset):
         x = torch.from_numpy(np.array(img, np.uint8)).permute(2, 0, 1).contiguous()
         return x, label, boxes.astype(np.float32)
     def mask(self, i) -> np.ndarray|None:
-        "The mask of image `i` as the test transform sees it: (size,size) uint8 (nearest-neighbour resize), or None"
+        "Image `i`'s mask as the test transform sees it (nearest-neighbour resize): a (size,size) label map 0 background, 1 object, 255 ignored; or None"
         it = self.items[i]
         if getattr(it, 'mask', None) is None: return None
-        m = np.asarray(load_image(it.mask, it.crop_bottom).convert('L'))
-        return cv2.resize(m, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        m = cv2.resize(np.asarray(load_image(it.mask, it.crop_bottom).convert('L')), (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        # a grey file (CUB's segmentations: the mean of several annotators) -> 0 stays background, 255 is the object,
+        # the values between (the annotators disagree) are ignored; a 0/1 file is a label map already
+        return m if m.max() <= 1 else np.where(m == 0, 0, np.where(m == 255, 1, 255)).astype(np.uint8)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
 # %% ../nbs/03_data.ipynb #a92bebcb
