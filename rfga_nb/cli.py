@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_cli.ipynb #16660ccf
 from __future__ import annotations
-import os, sys, json, math, time, datetime, warnings
+import os, sys, json, math, time, datetime, warnings, multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
@@ -17,11 +18,11 @@ from .learner import *
 from .metrics import V2_DELTAS
 from .models import build_model, WeightsUnavailableError
 from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
-from .viz import save_figures, localization_figure, attention_figure, METHOD_NAMES
+from .viz import save_figures, localization_figure, attention_figure, model_from_checkpoint, METHOD_NAMES
 
 # %% auto #0
 __all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out',
-           'PrintTable', 'write_results', 'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare',
+           'PrintTable', 'write_results', 'history', 'run_dls', 'train', 'evaluate_checkpoint', 'store_tau', 'compare',
            'check_train_args', 'print_row', 'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
@@ -103,6 +104,11 @@ def history(learn) -> pd.DataFrame|None:
     names = list(learn.recorder.metric_names[1:len(vals[0]) + 1])
     return pd.DataFrame([list(v) for v in vals], columns=names).rename_axis('epoch')
 
+def run_dls(dataset:str, r:dict, path=None, seed:int=0, dls_kw:dict|None=None, valid:str|None=None) -> tuple:
+    "The data settings and DataLoaders of a `train` run: `(dls_kw, recipe_dls(...))`"
+    dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
+    return dls_kw, recipe_dls(dataset, r, path, **dls_kw)
+
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
           lr:float|None=None, path=None, out=None, eval_every:int|None=None, seed:int=0, fresh:bool=False,
@@ -123,8 +129,7 @@ def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fre
     ckpt = out/'last.pth'
     if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()
     set_seed(seed, reproducible=not on_cuda())
-    dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
-    dls = recipe_dls(dataset, r, path, **dls_kw)
+    dls_kw, dls = run_dls(dataset, r, path, seed, dls_kw, valid)
     require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
     distributed = num_distrib() > 0
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
@@ -211,27 +216,45 @@ def _dataset_slug(dataset:str) -> str:
     return f'{kind}-{Path(p).stem or Path(p).name}'
 
 # %% ../nbs/08_cli.ipynb #d2058356
+def _train_in_process(kw:dict) -> dict:
+    "`train(**kw)` in a worker process of `compare`: what the parent needs back (the model stays in the checkpoint)"
+    o = train(**kw)
+    return {k: o[k] for k in ('row', 'result', 'out', 'train_s')}
+
 def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
             methods=('cam', 'rfga'), # methods to train, in this order
             out=None, # folder for everything (default: runs/<dataset>-<methods>-<time>); one sub-folder per method
             n_images:int=6, # images in the side-by-side figure
             verbose:bool=True,
+            jobs:int|None=None, # trainings at once, each in its own process (None: one per method up to the CPU cores; CPU only)
             **kwargs) -> dict: # passed to `train` (recipe, epochs, seed, fresh, dls_kw, ...)
     "Train `methods` with one recipe and seed, score the fixed-box baseline, write one table and a side-by-side figure."
     methods = list(methods)
     out = Path(out) if out is not None else default_out(dataset, '-'.join(methods))
-    runs = {}
-    for m in methods:
-        if verbose: print(f"== {METHOD_NAMES.get(m, m)}", flush=True)
-        runs[m] = train(dataset, m, out=out/m, verbose=verbose, figures=False, **kwargs)
+    jobs = min(len(methods), os.cpu_count() or 1) if jobs is None else jobs
+    if jobs > 1 and num_distrib() == 0 and not on_cuda():   # one thread each (the recipe's rule): the same rows as one by one
+        if verbose: print(f"training {', '.join(METHOD_NAMES.get(m, m) for m in methods)}: {jobs} at a time, one process each", flush=True)
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as ex:
+            futs = {m: ex.submit(_train_in_process, dict(dataset=dataset, method=m, out=out/m, verbose=False, figures=False, **kwargs)) for m in methods}
+            runs = {m: f.result() for m, f in futs.items()}
+        for m in methods: runs[m]['model'] = model_from_checkpoint(out/m/'last.pth')
+        kw = {k: kwargs[k] for k in ('recipe', 'arch', 'pretrained', 'epochs', 'bs', 'size', 'lr') if kwargs.get(k) is not None}
+        r = get_recipe(kw.pop('recipe', None) or ('cpu' if dataset in SYNTHETIC else 'paper'), **kw)
+        dls = run_dls(_abs_spec(dataset), r, kwargs.get('path'), kwargs.get('seed', 0), kwargs.get('dls_kw'), _abs_spec(kwargs.get('valid')))[1]
+    else:
+        runs = {}
+        for m in methods:
+            if verbose: print(f"== {METHOD_NAMES.get(m, m)}", flush=True)
+            runs[m] = train(dataset, m, out=out/m, verbose=verbose, figures=False, **kwargs)
+            runs[m]['model'] = runs[m]['learn'].model
+        dls = runs[methods[0]]['learn'].dls if not rank_distrib() else None
     if rank_distrib(): return dict(out=out, runs=runs)   # other processes of a distributed run: rank 0 scores and draws
-    dls = runs[methods[0]]['learn'].dls
     base = fixed_box_baseline(dls)
     rows = [runs[m]['row'] for m in methods] + [result_row(base, dataset=dataset, method='fixed_box')]
     pd.DataFrame(rows).to_csv(out/'results.csv', index=False)
     (out/'results.md').write_text(markdown_table(rows) + '\n')
     names = {METHOD_NAMES.get(m, m): m for m in methods}
-    models = {k: runs[m]['learn'].model for k, m in names.items()}
+    models = {k: runs[m]['model'] for k, m in names.items()}
     fig = localization_figure(models, dls.valid, n_images, results={k: runs[m]['result'] for k, m in names.items()})
     figures = [out/'compare.png']; fig.savefig(figures[0], dpi=80)
     for k, m in names.items():

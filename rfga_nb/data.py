@@ -696,7 +696,7 @@ class SyntheticWSOL(WSOLDataset):
                  resize:int|None=None,
                  body_hint:float|None=None, # birds: see `draw_bird`; default 1: the muted body hue follows the class, a weak cue
                  kind:str='birds', # 'birds' (`draw_bird`, part vs whole), 'whole' (`draw_whole`, the sanity set) or 'shapes' (`draw_shape`, the outside check)
-                 fresh:bool=False, # train: new images every epoch (drawn on the fly from `(seed, split, epoch_seed, i)`) instead of the same `n`
+                 redraw:bool=False, # train: new images every epoch (drawn on the fly from `(seed, split, epoch_seed, i)`) instead of the same `n`
                 ):
         if kind not in ('birds', 'whole', 'shapes'): raise ValueError(f"kind must be 'birds', 'whole' or 'shapes', got {kind!r}")
         if split not in SYNTHETIC_SPLITS: raise ValueError(f"split must be one of {list(SYNTHETIC_SPLITS)}, got {split!r}")
@@ -709,12 +709,12 @@ class SyntheticWSOL(WSOLDataset):
         self.n, self.img_size, self.n_classes, self.seed, self.split, self.kind = n, img_size, n_classes, seed, split, kind
         self.body_hint = (1. if body_hint is None else float(body_hint)) if kind == 'birds' else None
         self._key = (kind, n, img_size, n_classes, seed, SYNTHETIC_SPLITS[split], self.body_hint if kind == 'birds' else 1.)
-        self.fresh = fresh and self.train
+        self.redraw = redraw and self.train
     def get(self, i):
         imgs, boxes, _ = render_synthetic(*self._key)
         return Image.fromarray(imgs[i]), i % self.n_classes, boxes[i][None]
     def __getitem__(self, i):
-        if self.fresh:   # a new image for every (epoch, i): drawn here, in the DataLoader's worker processes when it has some
+        if self.redraw:   # a new image for every (epoch, i): drawn here, in the DataLoader's worker processes when it has some
             kind, n, S, k, seed, stream, hint = self._key
             img, box, _ = draw_synthetic(kind, np.random.default_rng([seed, stream, 1 + self.epoch_seed, i]), S, i % k, k, hint)
             img, box = train_tfm(Image.fromarray(img), box[None], self.size, self.resize, np.random.default_rng([self.epoch_seed, i]))
@@ -816,7 +816,7 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'sy
                            f"or your own as 'csv:FILE.csv' or 'folder:DIR'")
     if synth_kw and (name not in SYNTHETIC or items is not None): raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
-    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else int(getattr(train_ds, 'fresh', False))  # a fresh synthetic set draws in one worker process on a CPU
+    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else int(getattr(train_ds, 'redraw', False))  # a synthetic set that redraws its images draws them in one worker process on a CPU
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)
     train_dl = WSOLDataLoader(train_ds, shuffle=True, drop_last=len(train_ds) >= bs, **kw)
     valid_dl = WSOLDataLoader(valid_ds, shuffle=False, drop_last=False, **kw)

@@ -19,7 +19,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
 from .metrics import wsol_metrics, BoxAccumulator, EvalAccumulator, resize_cams, box_accuracy
-from .data import wsol_dls, require_boxes, Item, resize_boxes
+from .data import wsol_dls, require_boxes, Item, resize_boxes, SYNTHETIC
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
@@ -33,8 +33,8 @@ __all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'step_lr', 'on_cuda', 'device
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
                lr_mult=10., arch='resnet50', pretrained=True, threads=1, eval_every=1),
-    cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0,
+    cpu=dict(epochs=16, bs=32, size=64, resize=72, n_train=4000, opt='adam', lr=2e-3, step_size=12, gamma=0.1, mom=0.9, wd=1e-4,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0, channels_last=True,
              # the width of the other backbones (`arch='vgg16'` ...): their time per batch is about resnet18's at width 16
              # (measured in 04_models, one core, bs 32 at 96 px: vgg16 at width 8 1.0x, inception_v3 at width 4 0.9x, at 8 1.5x)
              widths=dict(vgg16=8, inception_v3=4)),
@@ -78,10 +78,11 @@ def on_cuda() -> bool:
     return default_device().type == 'cuda'
 
 def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
-               amp:str|None=None) -> list: # 'bf16', 'fp16', or None: bf16 where the GPU supports it
-    "Callbacks for fast GPU training (channels-last + mixed precision); an empty list on CPU."
+               amp:str|None=None, # 'bf16', 'fp16', or None: bf16 where the GPU supports it
+               channels_last:bool=False) -> list: # on a CPU too (the `cpu` recipe: measured faster there)
+    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last if asked, else nothing."
     cuda = on_cuda() if cuda is None else cuda
-    if not cuda: return []
+    if not cuda: return [ChannelsLast()] if channels_last else []
     torch.backends.cudnn.benchmark = True
     amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
     return [ChannelsLast(), MixedPrecision(amp)]
@@ -280,9 +281,10 @@ def recipe_dls(dataset:str, # 'synthetic', 'cub', 'aircraft' or 'dogs'
                recipe:str|dict='paper', # the recipe whose `size` and `bs` to use
                path=None, # dataset folder (None: the default of `wsol_dls`)
                **kwargs): # more `wsol_dls` arguments (they win over the recipe's)
-    "`wsol_dls` with the recipe's image size and batch size (it takes workers and pinned memory from the machine)."
+    "`wsol_dls` with the recipe's image size, batch size and train-time resize (and, on a synthetic set, its number of images and `redraw`)."
     r = get_recipe(recipe)
-    kw = {**dict(size=r['size'], bs=r['bs']), **kwargs}
+    data = ('resize', 'n_train', 'redraw') if dataset in SYNTHETIC else ('resize',)
+    kw = {**dict(size=r['size'], bs=r['bs']), **{k: r[k] for k in data if r.get(k) is not None}, **kwargs}
     dls = wsol_dls(dataset, path, **kw)
     args = inspect.signature(wsol_dls).bind(dataset, path, **kw); args.apply_defaults()
     st = {k: v for k, v in args.arguments.items() if k not in _NOT_DATA}  # for `check_resumable`
@@ -311,9 +313,9 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
     model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
     if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
     cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(ifnone(eval_every, r.get('eval_every', 1)))] + \
-          (device_cbs() if gpu else []) + L(cbs)
+          (device_cbs(channels_last=r.get('channels_last', False)) if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
-                    lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics else None, cbs=cbs)
+                    lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics and ifnone(eval_every, r.get('eval_every', 1)) else None, cbs=cbs)
     learn.recipe = r
     learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw,
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
