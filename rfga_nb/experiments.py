@@ -402,9 +402,9 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
     if jobs == 1:
         for k, task in enumerate(tasks, 1): secs = _study_run(*task); spent += secs; _progress(k, task, secs)
     else:
-        import multiprocessing as mp
+        import multiprocessing as mp, importlib
         from concurrent.futures import ProcessPoolExecutor, as_completed
-        from rfga_nb.experiments import _study_run as job   # the library's function: what a spawned worker can import
+        job = importlib.import_module('rfga_nb.experiments')._study_run   # the library's own: what a spawned worker can import
         with _env(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'), ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as pool:
             futures = {pool.submit(job, *task): task for task in tasks}
             for k, f in enumerate(as_completed(futures), 1):
