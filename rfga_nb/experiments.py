@@ -378,12 +378,16 @@ def run_study(name:str, # a key of `STUDIES`: 'table1', 'table1_whole', 'table3'
               runs=None, # run only these (dataset, method, variant, train arguments) of the study (default: all of them)
               data_seed:int|None=0, # the images of the synthetic sets, the same for every seed (None: each seed draws its own)
               jobs:int=1, # trainings at a time, each in its own process with one thread (rows merged under the CSV's lock)
+              methods=None, # only the runs of these methods (e.g. `KEY_METHODS` first, when time is short)
               **kwargs) -> pd.DataFrame: # more `train` arguments
     "Train every run of study `name` on the testbed for each of its seeds, merging each row into `csv` when it ends; returns the CSV."
     if name not in STUDIES: raise ValueError(f"unknown study {name!r}: choose from {list(STUDIES)}")
     if not (isinstance(jobs, int) and jobs >= 1): raise ValueError(f"jobs must be a whole number >= 1, not {jobs!r}")
     csv, out = _study_csv(name, csv), _study_out(name, out)
     runs, done = [tuple(r) for r in (runs or STUDIES[name])], _done(csv) if resume else set()
+    if methods is not None:
+        if bad := [m for m in methods if m not in {r[1] for r in runs}]: raise ValueError(f"study {name!r} has no run of {bad}")
+        runs = [r for r in runs if r[1] in methods]
     plan = [list(seeds) if seeds is not None else study_seeds(name, r[1]) for r in runs]   # the seeds of each run
     todo = [(r, s) for s in sorted(set().union(*plan)) for r, ss in zip(runs, plan) if s in ss and (*r[:3], s) not in done]
     n_all = sum(map(len, plan))
@@ -592,12 +596,14 @@ def testbed_report(df:pd.DataFrame, # the rows of one test study, one dataset (e
 
 # %% ../nbs/09_experiments.ipynb #a1dd8d2f
 @call_parse
-def rfga_experiments(study:Param(f"the table to compute: {', '.join(STUDIES)}", str)='table1',
+def rfga_experiments(study:Param(f"the table to compute: {', '.join(STUDIES)}", str, opt=False, nargs='?')='table1',
                      seeds:Param("the seeds, one run of every setting each (default: the study's, `study_seeds`)", int, nargs='+')=None,
                      csv:Param("the results file (default results/<study>.csv)", str)=None,
                      out:Param("folder of the runs (default runs/<study>)", str)=None,
                      fresh:Param("run again the runs already in the CSV", store_true)=False,
-                     jobs:Param("trainings at a time, each in its own process with one thread", int)=1):
+                     jobs:Param("trainings at a time, each in its own process with one thread", int)=1,
+                     methods:Param("only the runs of these methods, comma-separated (e.g. cam,rfga,rfga_nores,cutmix)", str)=None):
     "Train and score every run of one of the testbed's tables (`STUDIES`) for its seeds; rows go to the CSV as they end."
-    df = run_study(study, seeds=None if seeds is None else tuple(seeds), csv=csv, out=out, resume=not fresh, jobs=jobs)
+    df = run_study(study, seeds=None if seeds is None else tuple(seeds), csv=csv, out=out, resume=not fresh, jobs=jobs,
+                   methods=None if methods is None else [m.strip() for m in methods.split(',') if m.strip()])
     if len(df): print(markdown_table(study_table(df if seeds is None else df[df.seed.isin(seeds)])))
