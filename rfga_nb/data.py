@@ -728,7 +728,7 @@ class SyntheticWSOL(WSOLDataset):
             box = crop_flip_boxes(resize_boxes(box, (S, S), (self.resize,) * 2), x, y, self.size, flip)
         elif self.size != S: im, box = _resized(self._key, self.size)[i], resize_boxes(box, (S, S), (self.size,) * 2)
         else: im = imgs[i]
-        return torch.from_numpy(np.ascontiguousarray(im)).permute(2, 0, 1).contiguous(), i % self.n_classes, box.astype(np.float32)
+        return torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous(), i % self.n_classes, box.astype(np.float32)
     def mask(self, i) -> np.ndarray:
         "The drawn mask of image `i` at the network's input size: 0 background, 1 object (birds: 1 body, 2 head)"
         m = render_synthetic(*self._key)[2][i]
