@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, sys, json, math, time, datetime, warnings, multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from importlib import import_module
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
@@ -148,6 +149,7 @@ def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fre
     train_s = time.time() - t0
     if rank_distrib(): return dict(out=out, learn=learn)
     if getattr(learn, 'diverged', None): warnings.warn(f"{dataset}/{method}: training diverged ({learn.diverged}); the scores below are of a broken model")
+    learn.model.to(memory_format=torch.contiguous_format)   # score as a model loaded from its checkpoint is scored (rfga_eval, a resumed run): the same kernels, the same row
     res = evaluate(learn.model, dls.valid)
     learn.wsol_results = res   # what the metrics callback leaves on a Learner that validated: `localize(learn)` reads its τ
     store_tau(ckpt, res, valid or dataset)
@@ -234,8 +236,9 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     jobs = min(len(methods), os.cpu_count() or 1) if jobs is None else jobs
     if jobs > 1 and num_distrib() == 0 and not on_cuda():   # one thread each (the recipe's rule): the same rows as one by one
         if verbose: print(f"training {', '.join(METHOD_NAMES.get(m, m) for m in methods)}: {jobs} at a time, one process each", flush=True)
+        worker = import_module('rfga_nb.cli')._train_in_process   # by its module: a new process can import it (not so a notebook's own)
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as ex:
-            futs = {m: ex.submit(_train_in_process, dict(dataset=dataset, method=m, out=out/m, verbose=False, figures=False, **kwargs)) for m in methods}
+            futs = {m: ex.submit(worker, dict(dataset=dataset, method=m, out=out/m, verbose=False, figures=False, **kwargs)) for m in methods}
             runs = {m: f.result() for m, f in futs.items()}
         for m in methods: runs[m]['model'] = model_from_checkpoint(out/m/'last.pth')
         kw = {k: kwargs[k] for k in ('recipe', 'arch', 'pretrained', 'epochs', 'bs', 'size', 'lr') if kwargs.get(k) is not None}
@@ -260,7 +263,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     for k, m in names.items():
         if m.startswith('rfga'):
             figures.append(out/f'fig5_attention_{m}.png'); attention_figure({k: models[k]}, dls.valid).savefig(figures[-1], dpi=80)
-    return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures)
+    return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures, dls=dls)
 
 # %% ../nbs/08_cli.ipynb #a084d7d1
 MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
