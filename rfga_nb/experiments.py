@@ -328,7 +328,7 @@ STUDIES = {  # a results table -> its runs: (dataset, method, variant, more `tra
     # the testbed that decides: scored on the test split (1,000 images, the same for every seed), paired by seed
     'test_birds': [('synthetic', m, '', {}) for m in TABLE1_METHODS],
     'test_whole': [('synthetic-whole', m, '', {}) for m in TABLE1_METHODS],
-    'test_shapes': [('synthetic-shapes', 'cam', '', {})],   # the check set no choice was tuned on (`03_data`)
+    'test_shapes': [('synthetic-shapes', 'cam', '', {})],   # the shape check (`03_data`; the recipe was fitted to its tune split)
     'test_views': [('synthetic', 'rfga', f'views={v}', {'model_kw': {'attn_kw': {'views': v}}}) for v in 'hw'],   # a noise floor
 }
 TEST_STUDIES = [k for k in STUDIES if k.startswith('test_')]

@@ -24,10 +24,10 @@ from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
 # %% auto #0
-__all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard',
-           'evaluate', 'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
-           'wsol_learner', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'read_checkpoint',
-           'load_checkpoint']
+__all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'on_cuda', 'step_lr', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
+           'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
+           'wsol_learner', 'device_cbs', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
+           'read_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
@@ -60,6 +60,10 @@ def cpu_threads(n:int|None=1): # intra-op threads inside the block (None: leave 
     try: yield
     finally: torch.set_num_threads(old)
 
+def on_cuda() -> bool:
+    "Whether fastai will put the batches on a CUDA device."
+    return default_device().type == 'cuda'
+
 # %% ../nbs/06_learner.ipynb #0e9af9e0
 def step_lr(lr, # base learning rate: a float, or one per parameter group
             step_size:int, # epochs between two decays
@@ -71,21 +75,6 @@ def step_lr(lr, # base learning rate: a float, or one per parameter group
         epoch = math.floor(pct*n_epoch + 1e-6)
         return lr * gamma**(epoch//step_size)
     return _step_lr
-
-# %% ../nbs/06_learner.ipynb #1e2eb548
-def on_cuda() -> bool:
-    "Whether fastai will put the batches on a CUDA device."
-    return default_device().type == 'cuda'
-
-def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
-               amp:str|None=None, # 'bf16', 'fp16', or None: bf16 where the GPU supports it
-               channels_last:bool=False) -> list: # on a CPU too (the `cpu` recipe: measured faster there)
-    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last if asked, else nothing."
-    cuda = on_cuda() if cuda is None else cuda
-    if not cuda: return [ChannelsLast()] if channels_last else []
-    torch.backends.cudnn.benchmark = True
-    amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
-    return [ChannelsLast(), MixedPrecision(amp)]
 
 # %% ../nbs/06_learner.ipynb #a9568394
 def wsol_loss(pred, y, *_):
@@ -321,6 +310,17 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))
     if 'wsol_settings' in vars(dls): learn.config['data'] = dls.wsol_settings
     return learn
+
+# %% ../nbs/06_learner.ipynb #1e2eb548
+def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
+               amp:str|None=None, # 'bf16', 'fp16', or None: bf16 where the GPU supports it
+               channels_last:bool=False) -> list: # on a CPU too (the `cpu` recipe: measured faster there)
+    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last if asked, else nothing."
+    cuda = on_cuda() if cuda is None else cuda
+    if not cuda: return [ChannelsLast()] if channels_last else []
+    torch.backends.cudnn.benchmark = True
+    amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
+    return [ChannelsLast(), MixedPrecision(amp)]
 
 # %% ../nbs/06_learner.ipynb #2aef4a7f
 def _plain(o, at:str='checkpoint'):
