@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_cli.ipynb #16660ccf
 from __future__ import annotations
-import os, sys, json, math, time, datetime, warnings
+import os, sys, json, math, time, datetime, warnings, inspect, functools
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
@@ -13,14 +14,17 @@ from fastai.callback.progress import ProgressCallback
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from .learner import *
+from .learner import _flat, _plain
 from .models import build_model, WeightsUnavailableError
 from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
-from .viz import save_figures, localization_figure, attention_figure, METHOD_NAMES
+from .viz import save_figures, localization_figure, attention_figure, model_from_checkpoint, METHOD_NAMES
+try: import fcntl
+except ImportError: fcntl = None   # Windows: no run-folder lock
 
 # %% auto #0
-__all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out', 'PrintTable', 'write_results',
-           'history', 'train', 'evaluate_checkpoint', 'store_tau', 'compare', 'check_train_args', 'print_row',
-           'rfga_train', 'rfga_eval']
+__all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'run_lock', 'default_out', 'PrintTable',
+           'write_results', 'history', 'train', 'evaluate_checkpoint', 'check_vocab', 'store_tau', 'compare',
+           'check_train_args', 'check_train_data', 'print_row', 'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -51,6 +55,38 @@ def markdown_table(df:pd.DataFrame|list) -> str:
     sep = '|' + '|'.join('---:' if pd.api.types.is_numeric_dtype(df[c]) else '---' for c in cols) + '|'
     body = ['| ' + ' | '.join(_fmt(v, c) for c, v in zip(cols, r)) + ' |' for r in df.itertuples(index=False)]
     return '\n'.join([head, sep] + body)
+
+# %% ../nbs/08_cli.ipynb #14173b26
+def _lock(folder:Path):
+    "An open descriptor of `folder` that holds its exclusive lock (`flock`), or None when another process holds it"
+    fd = os.open(folder, os.O_RDONLY)
+    if fcntl is None: return fd
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return fd
+    except BlockingIOError: os.close(fd); return None
+
+@contextmanager
+def run_lock(out): # the run folder (None: nothing to hold)
+    "Hold the run folder `out` (made if need be) for this process: a second `train` into it fails at once; a folder made here and left empty is removed"
+    if out is None or rank_distrib(): yield; return   # the other processes of a distributed run share rank 0's folder
+    out = Path(out); _check_out(out)
+    new = not out.exists()
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f"--out {out}: cannot make the folder ({e.strerror or e})") from e
+    fd = _lock(out)
+    if fd is None: raise ValueError(f"--out {out} is in use: another process is training into it now; wait for it to end, "
+                                    f"or give another --out folder")
+    try: yield
+    finally:
+        os.close(fd)
+        if new and not any(out.iterdir()): out.rmdir()
+
+def _holds_out(f):
+    "`f` (`train`, `compare`) run inside `run_lock(out)`"
+    sig = inspect.signature(f)
+    @functools.wraps(f)
+    def _f(*args, **kwargs):
+        with run_lock(sig.bind(*args, **kwargs).arguments.get('out')): return f(*args, **kwargs)
+    return _f
 
 # %% ../nbs/08_cli.ipynb #16bb788a
 def default_out(dataset:str, method:str) -> Path:
@@ -85,7 +121,7 @@ def write_results(out, res:dict, row:dict, model=None, dl=None, history=None, fi
     if history is not None: history.to_csv(out/'history.csv')
     if not figures or model is None: return []
     return save_figures({METHOD_NAMES.get(row.get('method'), row.get('method', 'model')): model}, out/'figures',
-                        results=res, dl=dl)
+                        results=res, dl=dl, n_images=min(4, len(dl.dataset)))
 
 def history(learn) -> pd.DataFrame|None:
     "The recorder's table (one row per epoch) as a DataFrame."
@@ -94,6 +130,7 @@ def history(learn) -> pd.DataFrame|None:
     names = list(learn.recorder.metric_names[1:len(vals[0]) + 1])
     return pd.DataFrame([list(v) for v in vals], columns=names).rename_axis('epoch')
 
+@_holds_out
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
           lr:float|None=None, path=None, out=None, eval_every:int=1, seed:int=0, fresh:bool=False,
@@ -106,15 +143,16 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     check_train_args(r, out, eval_every, seed)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
-    if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()
     set_seed(seed, reproducible=not on_cuda())
     dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
     dls = recipe_dls(dataset, r, path, **dls_kw)
     require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
+    check_train_data(dls, dataset)
     distributed = num_distrib() > 0
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
     learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every, model_kw=model_kw)
     learn.config.update(dataset=dataset, seed=seed, size=r['size'], dls_kw=dls_kw)
+    if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()   # only now: the data and the settings are good
     if ckpt.exists(): check_resumable(read_checkpoint(ckpt), learn.config, ckpt)
     if not rank_distrib():
         out.mkdir(parents=True, exist_ok=True)
@@ -143,8 +181,7 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
                         out=None, # write results.csv/.md, metrics.json and the figure there (None: nothing written)
                         dls_kw:dict|None=None) -> dict:
     "Rebuild the model of `checkpoint`, score it on the test split of `dataset`; return the row and the metric dict."
-    checkpoint = Path(checkpoint)
-    if checkpoint.is_dir(): checkpoint = checkpoint/'last.pth'
+    checkpoint = checkpoint_file(checkpoint)
     if bs is not None and bs < 1: raise ValueError(f"--bs must be a whole number >= 1, not {bs}")
     _check_out(out)
     st = read_checkpoint(checkpoint)
@@ -156,16 +193,37 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     same = dataset == cfg.get('dataset')  # the same subset/options of the same dataset, unless told otherwise
     dls = recipe_dls(dataset, r, path, **{**dict(size=cfg['size'], bs=bs or r['bs']), **((cfg.get('dls_kw') or {}) if same else {}),
                                           **(dls_kw or {})})
-    if dls.c != cfg['n_classes']:
-        raise ValueError(f"{checkpoint} has {cfg['n_classes']} classes, {dataset} has {dls.c}")
-    model = build_model(cfg['method'], cfg['n_classes'], arch=cfg['arch'], pretrained=False, **cfg.get('model_kw', {}))
-    model.load_state_dict(st['model'])
+    check_vocab(cfg, dls, checkpoint, dataset)
+    model = model_from_checkpoint(checkpoint)
     if on_cuda(): model.cuda()
-    res = evaluate(model, dls.valid)
-    store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset) if same else dataset)
+    own = _same_data(cfg.get('data'), getattr(dls, 'wsol_settings', None))   # τ is stored only from the run's own evaluation set
+    fd = _lock(checkpoint.parent) if own else None                           # and never while a run trains into that folder
+    try:
+        res = evaluate(model, dls.valid)
+        if fd is not None: store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset))
+    finally:
+        if fd is not None: os.close(fd)
     row = result_row(res, dataset=dataset, method=cfg['method'])
     if out is not None: write_results(out, res, row, model, dls.valid)
-    return dict(row=row, result=res, epoch=st['epoch'], config=cfg)
+    why = None if fd is not None else ('a run is training into its folder now' if own else f'scored on other data than its run\'s')
+    return dict(row=row, result=res, epoch=st['epoch'], config=cfg, tau_stored=fd is not None, tau_note=why)
+
+def check_vocab(cfg:dict, # a checkpoint's run configuration
+                dls, # the DataLoaders it is about to be scored on
+                checkpoint=None, dataset=None): # for the message
+    "Raise a `CheckpointError` when `dls`' classes are not the checkpoint's, in the same order (a class renamed, added, removed or moved)"
+    old, new = list(cfg.get('vocab') or []), list(map(str, getattr(dls, 'vocab', None) or []))
+    if dls.c != cfg['n_classes']: raise CheckpointError(f"{checkpoint} has {cfg['n_classes']} classes, {dataset} has {dls.c}")
+    if old and old != new:
+        diff = [f"class {k}: {a!r} there, {b!r} here" for k, (a, b) in enumerate(zip(old, new)) if a != b]
+        raise CheckpointError(f"{checkpoint} was trained on other classes than {dataset}'s ({'; '.join(diff[:3])}"
+                              f"{' ...' if len(diff) > 3 else ''}): its scores would compare the wrong classes")
+
+def _same_data(old, new) -> bool:
+    "Whether two `wsol_settings` (a checkpoint's `config['data']`, a DataLoaders') describe the same images; the batch size aside"
+    if not old or not new: return False
+    drop = lambda d: {k: v for k, v in _flat(_plain(d)).items() if k != 'bs'}
+    return drop(old) == drop(new)
 
 # %% ../nbs/08_cli.ipynb #7ca7eca0
 def store_tau(checkpoint, # the checkpoint file that was scored
@@ -177,8 +235,7 @@ def store_tau(checkpoint, # the checkpoint file that was scored
     st = read_checkpoint(checkpoint)
     st['tau'] = dict(tau=float(res['miou_tau']), best_tau={str(d): float(t) for d, t in res['best_tau'].items()},
                      mIoU=float(res['mIoU']), dataset=str(dataset), n_images=int(res['n_images']), epoch=int(st['epoch']))
-    tmp = checkpoint.with_suffix('.tmp')
-    torch.save(st, tmp); os.replace(tmp, checkpoint)
+    save_checkpoint(st, checkpoint)
     return st['tau']
 
 def _abs_spec(dataset):
@@ -194,6 +251,7 @@ def _dataset_slug(dataset:str) -> str:
     return f'{kind}-{Path(p).stem or Path(p).name}'
 
 # %% ../nbs/08_cli.ipynb #d2058356
+@_holds_out
 def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
             methods=('cam', 'rfga'), # methods to train, in this order
             out=None, # folder for everything (default: runs/<dataset>-<methods>-<time>); one sub-folder per method
@@ -215,7 +273,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     (out/'results.md').write_text(markdown_table(rows) + '\n')
     names = {METHOD_NAMES.get(m, m): m for m in methods}
     models = {k: runs[m]['learn'].model for k, m in names.items()}
-    fig = localization_figure(models, dls.valid, n_images, results={k: runs[m]['result'] for k, m in names.items()})
+    fig = localization_figure(models, dls.valid, min(n_images, len(dls.valid.dataset)), results={k: runs[m]['result'] for k, m in names.items()})
     figures = [out/'compare.png']; fig.savefig(figures[0], dpi=80)
     for k, m in names.items():
         if m.startswith('rfga'):
@@ -240,7 +298,7 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
     "Raise a `ValueError` that names every bad argument of `train`/`rfga_train`, before anything is written."
     whole = lambda v, lo: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
     checks = [(whole(r['epochs'], 1), f"--epochs must be a whole number >= 1, not {r['epochs']!r}"),
-              (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
+              (whole(r['bs'], 2), f"--bs must be a whole number >= 2 (BatchNorm trains on the batch), not {r['bs']!r}"),
               (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
               (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
               (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
@@ -249,6 +307,12 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
     try: _check_out(out)
     except ValueError as e: bad.append(str(e))
     if bad: raise ValueError('; '.join(bad))
+
+def check_train_data(dls, # the DataLoaders `train` is about to train on
+                     dataset:str=''): # its name, for the message
+    "Raise a `ValueError` when the training set is too small for BatchNorm: one image (`wsol_dls` drops a last partial batch otherwise)"
+    n = len(dls.train.dataset)
+    if n < 2: raise ValueError(f"{dataset}: {n} training image(s): training needs at least 2 (BatchNorm normalises over the batch)")
 
 # %% ../nbs/08_cli.ipynb #19188e23
 _DATASETS = [*SYNTHETIC, 'cub', 'aircraft', 'dogs']
@@ -287,7 +351,7 @@ def rfga_train(dataset:Param("synthetic (birds, part vs whole), synthetic-whole,
         hint = (f"\nTo download it: python -c \"from rfga_nb.data import download_dataset; download_dataset('{dataset}')\""
                 if dataset in LOADERS else '')
         _fail('rfga_train', f"{e}{hint}")
-    except (ValueError, WeightsUnavailableError) as e: _fail('rfga_train', e)
+    except (OSError, ValueError, WeightsUnavailableError) as e: _fail('rfga_train', e)   # an unreadable image, a full disk
     if rank_distrib(): return
     print(markdown_table(o['rows'] if 'rows' in o else [o['row']]), flush=True)
     if 'figures' in o and 'rows' in o: print(f"figure: {o['figures'][0]}", flush=True)
@@ -302,5 +366,6 @@ def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder'
     "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1."
     if checkpoint is None: _fail('rfga_eval', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
     try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out)
-    except (FileNotFoundError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
+    except (OSError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
     print_row(o['row'])
+    if o['tau_note']: print(f"the checkpoint's optimal τ is left as it was: {o['tau_note']}", flush=True)
