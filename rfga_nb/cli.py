@@ -194,18 +194,18 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     dls = recipe_dls(dataset, r, path, **{**dict(size=cfg['size'], bs=bs or r['bs']), **((cfg.get('dls_kw') or {}) if same else {}),
                                           **(dls_kw or {})})
     check_vocab(cfg, dls, checkpoint, dataset)
-    model = model_from_checkpoint(checkpoint)
-    if on_cuda(): model.cuda()
     own = _same_data(cfg.get('data'), getattr(dls, 'wsol_settings', None))   # τ is stored only from the run's own evaluation set
     fd = _lock(checkpoint.parent) if own else None                           # and never while a run trains into that folder
     try:
+        model = model_from_checkpoint(checkpoint)                            # the weights the stored τ will belong to
+        if on_cuda(): model.cuda()
         res = evaluate(model, dls.valid)
         if fd is not None: store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset))
     finally:
         if fd is not None: os.close(fd)
     row = result_row(res, dataset=dataset, method=cfg['method'])
     if out is not None: write_results(out, res, row, model, dls.valid)
-    why = None if fd is not None else ('a run is training into its folder now' if own else f'scored on other data than its run\'s')
+    why = None if fd is not None else ('a run is training into its folder now' if own else "scored on other data than its run's")
     return dict(row=row, result=res, epoch=st['epoch'], config=cfg, tau_stored=fd is not None, tau_note=why)
 
 def check_vocab(cfg:dict, # a checkpoint's run configuration

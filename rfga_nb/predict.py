@@ -17,6 +17,8 @@ from .metrics import normalize_cams, quantize_cams, resize_cams, threshold_boxes
 from .learner import read_checkpoint, checkpoint_file
 from .viz import model_from_checkpoint, new_figure, draw_box, _overlay, _snap
 from .cli import _fail
+try: import fcntl
+except ImportError: fcntl = None   # Windows: no lock on the output
 
 # %% auto #0
 __all__ = ['DEFAULT_TAU', 'PRED_COLS', 'Localization', 'localizations', 'localize', 'predictions_table', 'localization_figure',
@@ -195,6 +197,10 @@ def _check_pred_args(images, files, out:Path, checkpoint, overlays:bool):
                          f"give the CSV file to write, e.g. --out preds.csv")
     if out.suffix.lower() in ('.pth', '.pt', '.partial') or real == checkpoint_file(checkpoint).resolve():
         raise ValueError(f"--out {out} would overwrite a checkpoint: give the CSV file to write, e.g. --out preds.csv")
+    if out.is_file():
+        with open(out, 'rb') as f: head = f.readline().strip()
+        if head != ','.join(PRED_COLS).encode():   # rfga_predict replaces only a CSV of its own
+            raise ValueError(f"--out {out} exists and is not a CSV written by rfga_predict: give another file name (or delete it first)")
     if overlays:
         d = _overlay_dir(out).resolve()
         if inside := [f for f in files if d in f.resolve().parents]:
@@ -206,8 +212,12 @@ def _write_predictions(locs, out:Path, overlays:bool=False) -> tuple:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if overlays: d.mkdir(exist_ok=True)
-        f = open(partial, 'w', newline='')
+        f = open(partial, 'a', newline='')
     except OSError as e: raise OSError(f"--out {out}: cannot write there ({e.strerror or e})") from e
+    try:
+        if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)   # two rfga_predict into one --out: the second stops
+    except BlockingIOError: f.close(); raise OSError(f"--out {out}: another rfga_predict is writing it now ({partial})") from None
+    f.truncate(0)   # a crashed run's rows: replaced
     n_box = n_img = 0; first = None
     with f:
         w = csv.writer(f); w.writerow(PRED_COLS)
