@@ -283,13 +283,19 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
 # %% ../nbs/08_cli.ipynb #a084d7d1
 MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
 
+_RUN_FILES = ('config.json', 'last.pth', 'results.md')   # what `train`/`compare` write first or last into a run folder
+
 def _check_out(out):
-    "Raise a `ValueError` when the output folder `out` cannot be made: it, or a folder above it, is a file."
+    "Raise a `ValueError` when the output folder `out` cannot be made (it, or a folder above it, is a file) or holds other files than a run's"
     if out is None: return
     p = Path(out)
     while not p.exists() and p != p.parent: p = p.parent
     if p.exists() and not p.is_dir():
         raise ValueError(f"--out {out}: {p} is a file, not a folder" if p != Path(out) else f"--out {out} is a file, not a folder")
+    if p == Path(out) and (mine := [c for c in p.iterdir() if not c.name.startswith('.')]) and not any(
+            (d/f).exists() for d in [p, *[c for c in mine if c.is_dir()]] for f in _RUN_FILES):
+        raise ValueError(f"--out {out} holds other files than a run's (e.g. {mine[0].name}), which results.csv, results.md and the "
+                         f"figures could overwrite: give a new or empty folder")
 
 def check_train_args(r:dict, # the recipe with the command line's overrides (`get_recipe`)
                      out=None, # the output folder
