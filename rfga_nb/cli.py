@@ -4,40 +4,53 @@
 
 # %% ../nbs/08_cli.ipynb #16660ccf
 from __future__ import annotations
-import os, sys, json, math, time, datetime, warnings, inspect, functools
+import os, sys, json, math, time, datetime, warnings, multiprocessing, inspect, functools
 from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from importlib import import_module
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse, Param, store_true
+from fastcore.basics import ifnone
 from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from .learner import *
 from .learner import _flat, _plain
+from .metrics import V2_DELTAS
 from .models import build_model, WeightsUnavailableError
 from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
 from .viz import save_figures, localization_figure, attention_figure, model_from_checkpoint, METHOD_NAMES
 try: import fcntl
 except ImportError: fcntl = None   # Windows: no run-folder lock
 
+
 # %% auto #0
-__all__ = ['DELTAS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'run_lock', 'default_out', 'PrintTable',
-           'write_results', 'history', 'train', 'evaluate_checkpoint', 'check_vocab', 'store_tau', 'compare',
-           'check_train_args', 'check_train_data', 'print_row', 'rfga_train', 'rfga_eval']
+__all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'run_lock',
+           'default_out', 'PrintTable', 'write_results', 'history', 'run_dls', 'train', 'evaluate_checkpoint',
+           'check_vocab', 'store_tau', 'compare', 'check_train_args', 'check_train_data', 'print_row', 'rfga_train',
+           'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
-ROW_COLS = [f'MaxBoxAcc@{d}' for d in DELTAS] + ['Avg', 'mIoU', 'Top-1']
+PAPER_COLS = [f'MaxBoxAcc@{d}' for d in DELTAS] + ['Avg', 'mIoU', 'Top-1']   # the paper's Tables 1 and 2
+FIELD_COLS = (['Top-5', 'GT-known Loc', 'Top-1 Loc', 'Top-5 Loc'] + [f'MaxBoxAccV2@{d}' for d in V2_DELTAS]
+              + ['MaxBoxAccV2', 'PxAP', 'pIoU', 'PxAP head', 'pIoU head'])              # the field's (02_metrics)
+ROW_COLS = PAPER_COLS + FIELD_COLS
 
 def result_row(res:dict, # the dict of `evaluate` (or of `box_accuracy` plus `top1`)
                **meta) -> dict: # leading columns, e.g. method='rfga', dataset='synthetic'
-    "One flat Table-1/2 row: MaxBoxAcc per delta (%), their average (%), mIoU (0-1) and top-1 (%)."
+    "One flat row: the paper's MaxBoxAcc per delta (%), their average (%), mIoU (0-1), top-1 (%), then the field's metrics that `res` has (%)."
     acc = {float(k): float(v) for k, v in res['MaxBoxAcc'].items()}
     missing = [d for d in DELTAS if d not in acc]
     if missing: raise KeyError(f"MaxBoxAcc lacks IoU thresholds {missing}: evaluate with iou_thresholds={DELTAS}")
     row = dict(meta, **{f'MaxBoxAcc@{d}': acc[d] for d in DELTAS})
     row.update(Avg=float(res['MaxBoxAcc_avg']), mIoU=float(res['mIoU']), **{'Top-1': float(res.get('top1', np.nan))})
+    field = {'Top-5': res.get('top5'), **{k: res.get(k) for k in ('GT-known Loc', 'Top-1 Loc', 'Top-5 Loc')},
+             **{f'MaxBoxAccV2@{d}': v for d, v in (res.get('MaxBoxAccV2') or {}).items()}, 'MaxBoxAccV2': res.get('MaxBoxAccV2_avg'),
+             **{k.replace('_', ' '): v for k, v in res.items() if k.startswith(('PxAP', 'pIoU'))}}
+    row.update({k: float(v) for k, v in field.items() if v is not None})
     if res.get('n_nan_cams'): row['NaN CAMs'] = int(res['n_nan_cams'])
     return row
 
@@ -130,22 +143,32 @@ def history(learn) -> pd.DataFrame|None:
     names = list(learn.recorder.metric_names[1:len(vals[0]) + 1])
     return pd.DataFrame([list(v) for v in vals], columns=names).rename_axis('epoch')
 
+def run_dls(dataset:str, r:dict, path=None, seed:int=0, dls_kw:dict|None=None, valid:str|None=None) -> tuple:
+    "The data settings and DataLoaders of a `train` run: `(dls_kw, recipe_dls(...))`"
+    dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
+    return dls_kw, recipe_dls(dataset, r, path, **dls_kw)
+
 @_holds_out
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
-          lr:float|None=None, path=None, out=None, eval_every:int=1, seed:int=0, fresh:bool=False,
+          lr:float|None=None, path=None, out=None, eval_every:int|None=None, seed:int=0, fresh:bool=False,
           figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None,
           model_kw:dict|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
+    r = get_recipe(recipe or ('cpu' if dataset in SYNTHETIC else 'paper'), arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule: the same row on any CPU
+        return _train(dataset, method, r, path=path, out=out, eval_every=eval_every, seed=seed, fresh=fresh, figures=figures,
+                      verbose=verbose, dls_kw=dls_kw, valid=valid, model_kw=model_kw)
+
+def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fresh=False, figures=True, verbose=True,
+           dls_kw=None, valid=None, model_kw=None) -> dict:
     dataset, valid = _abs_spec(dataset), _abs_spec(valid)   # your own dataset ('csv:'/'folder:'): absolute paths in the config
-    recipe = recipe or ('cpu' if dataset in SYNTHETIC else 'paper')
-    r = get_recipe(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    eval_every = ifnone(eval_every, r.get('eval_every', 1))
     check_train_args(r, out, eval_every, seed)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
     set_seed(seed, reproducible=not on_cuda())
-    dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
-    dls = recipe_dls(dataset, r, path, **dls_kw)
+    dls_kw, dls = run_dls(dataset, r, path, seed, dls_kw, valid)
     require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
     check_train_data(dls, dataset)
     distributed = num_distrib() > 0
@@ -166,7 +189,9 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
     train_s = time.time() - t0
     if rank_distrib(): return dict(out=out, learn=learn)
     if getattr(learn, 'diverged', None): warnings.warn(f"{dataset}/{method}: training diverged ({learn.diverged}); the scores below are of a broken model")
+    learn.model.to(memory_format=torch.contiguous_format)   # score as a model loaded from its checkpoint is scored (rfga_eval, a resumed run): the same kernels, the same row
     res = evaluate(learn.model, dls.valid)
+    learn.wsol_results = res   # what the metrics callback leaves on a Learner that validated: `localize(learn)` reads its τ
     store_tau(ckpt, res, valid or dataset)
     row = result_row(res, dataset=dataset, method=method)
     if getattr(learn, 'diverged', None): row['diverged'] = f"epoch {learn.diverged['epoch']}"
@@ -179,7 +204,8 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
                         path=None, # dataset folder (None: the default)
                         bs:int|None=None, # batch size (None: the recipe's)
                         out=None, # write results.csv/.md, metrics.json and the figure there (None: nothing written)
-                        dls_kw:dict|None=None) -> dict:
+                        dls_kw:dict|None=None,
+                        eval_kw:dict|None=None) -> dict: # passed to `evaluate` (e.g. v2_step=0.001)
     "Rebuild the model of `checkpoint`, score it on the test split of `dataset`; return the row and the metric dict."
     checkpoint = checkpoint_file(checkpoint)
     if bs is not None and bs < 1: raise ValueError(f"--bs must be a whole number >= 1, not {bs}")
@@ -199,7 +225,7 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     try:
         model = model_from_checkpoint(checkpoint)                            # the weights the stored τ will belong to
         if on_cuda(): model.cuda()
-        res = evaluate(model, dls.valid)
+        res = evaluate(model, dls.valid, **(eval_kw or {}))
         if fd is not None: store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset))
     finally:
         if fd is not None: os.close(fd)
@@ -251,34 +277,53 @@ def _dataset_slug(dataset:str) -> str:
     return f'{kind}-{Path(p).stem or Path(p).name}'
 
 # %% ../nbs/08_cli.ipynb #d2058356
+def _train_in_process(kw:dict) -> dict:
+    "`train(**kw)` in a worker process of `compare`: what the parent needs back (the model stays in the checkpoint)"
+    o = train(**kw)
+    return {k: o[k] for k in ('row', 'result', 'out', 'train_s')}
+
 @_holds_out
 def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
             methods=('cam', 'rfga'), # methods to train, in this order
             out=None, # folder for everything (default: runs/<dataset>-<methods>-<time>); one sub-folder per method
             n_images:int=6, # images in the side-by-side figure
             verbose:bool=True,
+            jobs:int|None=None, # trainings at once, each in its own process (None: one per method up to the CPU cores; CPU only)
             **kwargs) -> dict: # passed to `train` (recipe, epochs, seed, fresh, dls_kw, ...)
     "Train `methods` with one recipe and seed, score the fixed-box baseline, write one table and a side-by-side figure."
     methods = list(methods)
     out = Path(out) if out is not None else default_out(dataset, '-'.join(methods))
-    runs = {}
-    for m in methods:
-        if verbose: print(f"== {METHOD_NAMES.get(m, m)}", flush=True)
-        runs[m] = train(dataset, m, out=out/m, verbose=verbose, figures=False, **kwargs)
+    jobs = min(len(methods), os.cpu_count() or 1) if jobs is None else jobs
+    if jobs > 1 and num_distrib() == 0 and not on_cuda():   # one thread each (the recipe's rule): the same rows as one by one
+        if verbose: print(f"training {', '.join(METHOD_NAMES.get(m, m) for m in methods)}: {jobs} at a time, one process each", flush=True)
+        worker = import_module('rfga_nb.cli')._train_in_process   # by its module: a new process can import it (not so a notebook's own)
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn')) as ex:
+            futs = {m: ex.submit(worker, dict(dataset=dataset, method=m, out=out/m, verbose=False, figures=False, **kwargs)) for m in methods}
+            runs = {m: f.result() for m, f in futs.items()}
+        for m in methods: runs[m]['model'] = model_from_checkpoint(out/m/'last.pth')
+        kw = {k: kwargs[k] for k in ('recipe', 'arch', 'pretrained', 'epochs', 'bs', 'size', 'lr') if kwargs.get(k) is not None}
+        r = get_recipe(kw.pop('recipe', None) or ('cpu' if dataset in SYNTHETIC else 'paper'), **kw)
+        dls = run_dls(_abs_spec(dataset), r, kwargs.get('path'), kwargs.get('seed', 0), kwargs.get('dls_kw'), _abs_spec(kwargs.get('valid')))[1]
+    else:
+        runs = {}
+        for m in methods:
+            if verbose: print(f"== {METHOD_NAMES.get(m, m)}", flush=True)
+            runs[m] = train(dataset, m, out=out/m, verbose=verbose, figures=False, **kwargs)
+            runs[m]['model'] = runs[m]['learn'].model
+        dls = runs[methods[0]]['learn'].dls if not rank_distrib() else None
     if rank_distrib(): return dict(out=out, runs=runs)   # other processes of a distributed run: rank 0 scores and draws
-    dls = runs[methods[0]]['learn'].dls
     base = fixed_box_baseline(dls)
     rows = [runs[m]['row'] for m in methods] + [result_row(base, dataset=dataset, method='fixed_box')]
     pd.DataFrame(rows).to_csv(out/'results.csv', index=False)
     (out/'results.md').write_text(markdown_table(rows) + '\n')
     names = {METHOD_NAMES.get(m, m): m for m in methods}
-    models = {k: runs[m]['learn'].model for k, m in names.items()}
+    models = {k: runs[m]['model'] for k, m in names.items()}
     fig = localization_figure(models, dls.valid, min(n_images, len(dls.valid.dataset)), results={k: runs[m]['result'] for k, m in names.items()})
     figures = [out/'compare.png']; fig.savefig(figures[0], dpi=80)
     for k, m in names.items():
         if m.startswith('rfga'):
             figures.append(out/f'fig5_attention_{m}.png'); attention_figure({k: models[k]}, dls.valid).savefig(figures[-1], dpi=80)
-    return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures)
+    return dict(rows=rows, runs=runs, baseline=base, out=out, figures=figures, dls=dls)
 
 # %% ../nbs/08_cli.ipynb #a084d7d1
 MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
@@ -307,7 +352,7 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
               (whole(r['bs'], 2), f"--bs must be a whole number >= 2 (BatchNorm trains on the batch), not {r['bs']!r}"),
               (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
               (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
-              (whole(eval_every, 1), f"--eval_every must be a whole number >= 1, not {eval_every!r}"),
+              (whole(eval_every, 0), f"--eval_every must be a whole number >= 0, not {eval_every!r}"),
               (whole(seed, 0) and seed < 2**32, f"--seed must be a whole number in [0, 2**32), not {seed!r}")]
     bad = [msg for ok, msg in checks if not ok]
     try: _check_out(out)
@@ -342,7 +387,7 @@ def rfga_train(dataset:Param("synthetic (birds, part vs whole), synthetic-whole,
                lr:Param('base learning rate', float)=None,
                path:Param('dataset folder (default: data/<dataset>)', str)=None,
                out:Param('output folder; resumes from its last.pth if there is one (default: runs/<dataset>-<method>-<time>)', str)=None,
-               eval_every:Param('score MaxBoxAcc every N epochs (and after the last)', int)=1,
+               eval_every:Param("score MaxBoxAcc every N epochs and after the last (0: only the final score; default: the recipe's)", int)=None,
                seed:Param('random seed', int)=0,
                fresh:Param('ignore a checkpoint in --out and start over', store_true)=False):
     "Train WSOL methods and print their Table-1-style rows (no arguments: CAM and RFGA w/ R on the synthetic part-vs-whole set, CPU, a few minutes)."
@@ -368,10 +413,13 @@ def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder'
               dataset:Param('dataset (default: the one it was trained on)', str, choices=_DATASETS)=None,
               path:Param('dataset folder', str)=None,
               bs:Param('batch size', int)=None,
-              out:Param('folder for results.csv/.md, metrics.json and the figure', str)=None):
-    "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1."
+              out:Param('folder for results.csv/.md, metrics.json and the figure', str)=None,
+              v2:Param("MaxBoxAccV2 with wsolevaluation's tau step 0.001 (rows: 0.01), printed first", store_true)=False):
+    "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1, then the field's metrics (Loc, MaxBoxAccV2, PxAP)."
     if checkpoint is None: _fail('rfga_eval', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
-    try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out)
+    try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out, eval_kw=dict(v2_step=.001) if v2 else None)
     except (OSError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
+    if v2: print_row({k: v for k, v in o['row'].items() if k in ('dataset', 'method') or k.startswith('MaxBoxAccV2')})
     print_row(o['row'])
     if o['tau_note']: print(f"the checkpoint's optimal τ is left as it was: {o['tau_note']}", flush=True)
+

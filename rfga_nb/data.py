@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, io, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv
+import os, io, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv, functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +20,14 @@ from fastai.vision.core import imagenet_stats
 import rfga_nb
 
 # %% auto #0
-__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SYNTHETIC', 'DATASETS', 'Item', 'Items', 'clamp_boxes', 'BadImageError',
-           'to_rgb', 'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items', 'make_fake_dataset',
-           'draw_bird', 'draw_whole', 'train_size', 'resize_boxes', 'crop_flip_boxes', 'train_tfm', 'valid_tfm',
-           'WSOLDataset', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
-           'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
-           'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
-           'download_dataset', 'make_fake_archives']
+__all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SHAPES', 'SYNTHETIC', 'SYNTHETIC_SPLITS', 'DATASETS', 'Item', 'Items',
+           'clamp_boxes', 'BadImageError', 'to_rgb', 'load_image', 'image_size', 'BadAnnotationError', 'check_item',
+           'load_items', 'make_fake_dataset', 'draw_bird', 'draw_whole', 'natural_background', 'draw_shape',
+           'train_size', 'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset',
+           'draw_synthetic', 'render_synthetic', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize',
+           'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder',
+           'items_from_spec', 'require_boxes', 'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive',
+           'UnsafeArchiveError', 'extract_archive', 'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -37,6 +38,7 @@ class Item:
     boxes: np.ndarray
     size: tuple
     crop_bottom: int = 0  # rows cut off the bottom of the file when it is loaded (Aircraft's banner)
+    mask: Path|None = None  # the object's mask image (same pixels as the image file), where the dataset has one
     def __repr__(self):
         return f"Item({self.path.name!r}, label={self.label}, boxes={self.boxes.tolist()}, size={self.size})"
 
@@ -177,8 +179,8 @@ def _rand_size(rng): return int(rng.integers(80, 160)), int(rng.integers(60, 140
 _CUB_CLASSES = ['001.Black_footed_Albatross', '002.Laysan_Albatross', '003.Sooty_Albatross', '004.Groove_billed_Ani',
                 '005.Crested_Auklet', '006.Least_Auklet', '007.Parakeet_Auklet', '008.Rhinoceros_Auklet']
 
-def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0):
-    "Write a fake CUB tree: `root/CUB_200_2011/...` + stray `root/attributes.txt` ('nested') or `root/...` ('flat')"
+def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0, segmentations=True):
+    "Write a fake CUB tree: `root/CUB_200_2011/...` + stray `root/attributes.txt` ('nested') or `root/...` ('flat'); `root/segmentations/`"
     rng, root = np.random.default_rng(seed), Path(path)
     d = root/'CUB_200_2011' if layout == 'nested' else root
     d.mkdir(parents=True, exist_ok=True)
@@ -191,6 +193,11 @@ def _fake_cub(path, n_classes=3, n_per_class=4, layout='nested', seed=0):
             rel = f"{cname}/{cname.split('.')[1].title()}_{i:04d}_{100+i}.jpg"
             size = _rand_size(rng); box = _rand_box(rng, *size)
             _fake_jpeg(d/'images'/rel, size, [box], rng, gray=(i == 2))
+            if segmentations:   # CUB's format: an 8-bit grey PNG per image, the annotators' mean (0, 51, ..., 255)
+                x0, y0, x1, y1 = box; seg = np.zeros(size[::-1], np.uint8)
+                seg[y0:y1 + 1, x0:x1 + 1] = 102; seg[y0 + 1:y1, x0 + 1:x1] = 255    # 2 of 5 annotators on the border
+                fn = root/'segmentations'/Path(rel).with_suffix('.png'); fn.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(seg).save(fn)
             ims.append(f'{i} {rel}'); labs.append(f'{i} {c+1}'); split.append(f'{i} {int(j % 2 == 0)}')
             x0, y0, x1, y1 = box
             bbs.append(f'{i} {float(x0)} {float(y0)} {float(x1-x0)} {float(y1-y0)}')
@@ -231,7 +238,9 @@ def _check_split(name, split, splits):
 
 CUB_LAYOUT = """  root/CUB_200_2011/ (or root/ itself)
     classes.txt  images.txt  image_class_labels.txt  train_test_split.txt  bounding_boxes.txt
-    images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ..."""
+    images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg ...
+  optional, the segmentations (segmentations.tgz): root/segmentations/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.png
+    (beside CUB_200_2011/ or inside it)"""
 
 def _load_cub(path, split, skip=None):
     _check_split('cub', split, ['train', 'test'])
@@ -242,12 +251,17 @@ def _load_cub(path, split, skip=None):
     cls = sorted(_read_table(root/'classes.txt'), key=lambda r: int(r[0]))
     vocab, classes = [n.split('.', 1)[-1] for _, n in cls], {i: k for k, (i, _) in enumerate(cls)}
     want, items = int(split == 'train'), Items(vocab=vocab)
+    segs = next((s for s in (root/'segmentations', Path(path)/'segmentations') if s.is_dir()), None)
     for i in sorted(images, key=int):
         if _entry(is_train, i, root/'train_test_split.txt') != want: continue
         (rel, *_), where = images[i]
         (c, *_), lw = _entry(labels, i, root/'image_class_labels.txt')
         box, bw = _entry(boxes, i, root/'bounding_boxes.txt')
-        with skip: items.append(check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True))
+        with skip:
+            it = check_item(root/'images'/rel, c, [box], vocab, where, lw, bw, classes, xywh=True)
+            seg = None if segs is None else segs/Path(rel).with_suffix('.png')
+            it.mask = seg if seg is not None and seg.is_file() else None      # an image without its segmentation: none
+            items.append(it)
     return items
 
 # %% ../nbs/03_data.ipynb #eee7288d
@@ -432,7 +446,8 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
               size:int=64, # image side in pixels
               label:int=0, # class: the hue of the head
               n_classes:int=4, # number of head hues, evenly spaced on the colour wheel
-              body_hint:float=0., # probability that the body's (muted) hue is the class hue too: a weak whole-object cue
+              body_hint:float=1., # probability that the body's (muted) hue is the class hue too: a weak whole-object cue
+              with_mask:bool=False, # also return the mask: 0 background, 1 body, 2 head
              ):
     "One synthetic WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]` (inclusive pixels of body + head)"
     S = size
@@ -460,7 +475,8 @@ def draw_bird(rng:np.random.Generator, # random generator that decides everythin
     hue = (label / n_classes + rng.uniform(-.03, .03)) % 1
     img[head > 0] = np.array(colorsys.hsv_to_rgb(hue, .9, .95)) * 255 + rng.normal(0, 6, (int(head.sum()), 3))
     ys, xs = np.nonzero(body | head)
-    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, np.where(head > 0, 2, body).astype(np.uint8)) if with_mask else (img, box)
 
 # %% ../nbs/03_data.ipynb #cf7b0d28
 WHOLE_TEXTURES = ['stripes', 'checks', 'dots', 'grid']
@@ -480,6 +496,7 @@ def _texture(kind:str, S:int, rng:np.random.Generator, p:float) -> np.ndarray:
 def draw_whole(rng:np.random.Generator, # random generator that decides everything but the class
                size:int=64, # image side in pixels
                label:int=0, # class: the kind of texture, `WHOLE_TEXTURES[label]`
+               with_mask:bool=False, # also return the object's mask (1 object, 0 background)
               ):
     "One whole-object WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: the texture of every part is the class"
     S, sc = size, size / 64
@@ -506,7 +523,75 @@ def draw_whole(rng:np.random.Generator, # random generator that decides everythi
     img[m] = np.where(pat[..., None], light, dark)[m]
     img = img + rng.normal(0, 8, (S, S, 3))
     ys, xs = np.nonzero(m)
-    return img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, mask) if with_mask else (img, box)
+
+# %% ../nbs/03_data.ipynb #cf670b3e
+SHAPES = ['triangle', 'star', 'cross', 'ring']
+
+def _fill(rng:np.random.Generator, S:int) -> np.ndarray:
+    "A random (S,S,3) fill: plain, stripes, checks or dots (`_texture`) in two random colours"
+    kind = ['plain', 'stripes', 'checks', 'dots'][int(rng.integers(0, 4))]
+    pat = np.zeros((S, S), bool) if kind == 'plain' else _texture(kind, S, rng, rng.uniform(3, 8) * S / 64)
+    a, b = (np.array(colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(.2, .9), rng.uniform(.2, 1.))) * 255 for _ in range(2))
+    return np.where(pat[..., None], b, a)
+
+def natural_background(rng:np.random.Generator, S:int) -> np.ndarray:
+    "A cluttered (S,S,3) float background: 1/f-like noise between two random colours, blobs, strokes, textured ellipses"
+    n = sum(w * cv2.resize(rng.normal(0, 1, (k, k)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC)
+            for k, w in ((4, 1.), (8, .5), (16, .25), (32, .125)))
+    n = (n - n.min()) / (np.ptp(n) + 1e-6)
+    c0, c1 = rng.uniform(40, 215, 3), rng.uniform(40, 215, 3)
+    img = c0 + (c1 - c0) * n[..., None]
+    sc = S / 64
+    for _ in range(int(rng.integers(4, 10))):  # small blobs and strokes of random colours
+        col = rng.uniform(20, 235, 3).tolist()
+        if rng.random() < .5:
+            c, ax = tuple(int(v) for v in rng.integers(0, S, 2)), tuple(int(v) for v in rng.uniform(1.5, 6, 2) * sc)
+            cv2.ellipse(img, c, ax, float(rng.uniform(0, 180)), 0, 360, col, -1)
+        else:
+            p = rng.integers(0, S, 2); q = p + (rng.uniform(-1, 1, 2) * 14 * sc).astype(int)
+            cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), col, max(1, int(rng.uniform(1, 2.5) * sc)))
+    for _ in range(int(rng.integers(1, 3))):  # textured ellipses: a texture is not the object
+        m = np.zeros((S, S), np.uint8)
+        cv2.ellipse(m, tuple(int(v) for v in rng.integers(0, S, 2)), tuple(int(v) for v in rng.uniform(.06, .14, 2) * S),
+                    float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        img[m > 0] = _fill(rng, S)[m > 0]
+    return img
+
+def _outline(kind:str) -> np.ndarray:
+    "The polygon of a shape of outer radius 1, centred on 0 (`ring` is drawn with ellipses instead)"
+    if kind == 'triangle': a, r = np.arange(3) * 2 * np.pi / 3, np.ones(3)
+    elif kind == 'star': a, r = np.arange(10) * np.pi / 5, np.where(np.arange(10) % 2 == 0, 1., .42)
+    elif kind == 'cross':
+        w = .33
+        return .9 * np.array([[w, 1], [w, w], [1, w], [1, -w], [w, -w], [w, -1], [-w, -1], [-w, -w], [-1, -w], [-1, w], [-w, w], [-w, 1]])
+    else: raise ValueError(f'unknown shape {kind!r}: choose from {SHAPES}')
+    return np.stack([r * np.cos(a), r * np.sin(a)], 1)
+
+def draw_shape(rng:np.random.Generator, # random generator that decides everything but the class
+               size:int=64, # image side in pixels
+               label:int=0, # class: the shape, `SHAPES[label]`
+               with_mask:bool=False, # also return the object's mask (1 object, 0 background)
+              ):
+    "One shape-coded WSOL image (H,W,3 uint8) and its object box `[x0,y0,x1,y1]`: only the outline tells the class"
+    S = size
+    img, mask = natural_background(rng, S), np.zeros((S, S), np.uint8)
+    R, th, asp = rng.uniform(.24, .36) * S, rng.uniform(0, 2 * np.pi), rng.uniform(.75, 1.)
+    cx, cy = rng.uniform(R + 2, S - R - 3, 2)
+    if SHAPES[label] == 'ring':
+        for r, v in ((R, 1), (.5 * R, 0)):
+            cv2.ellipse(mask, (round(cx), round(cy)), (round(r), round(r * asp)), float(np.degrees(th)), 0, 360, v, -1)
+    else:
+        rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        p = (_outline(SHAPES[label]) * R * np.array([1, asp])) @ rot.T + np.array([cx, cy])
+        cv2.fillPoly(mask, [np.round(p).astype(np.int32)], 1)
+    m = mask > 0
+    img[m] = _fill(rng, S)[m]
+    img = img + rng.normal(0, 6, (S, S, 3))
+    ys, xs = np.nonzero(m)
+    img, box = img.clip(0, 255).astype(np.uint8), np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+    return (img, box, mask) if with_mask else (img, box)
 
 # %% ../nbs/03_data.ipynb #e2deb6c2
 def train_size(size:int, resize:int|None=None) -> int:
@@ -528,14 +613,18 @@ def crop_flip_boxes(boxes, x:int, y:int, size:int, flip:bool=False):
     b[gone] = -1
     return b
 
+def random_crop(rng:np.random.Generator, R:int, size:int) -> tuple:
+    "The random part of the train transform: the corner `(x, y)` of a `size` crop of an `R`x`R` image, and a flip (p=0.5)"
+    x, y = (int(v) for v in rng.integers(0, R - size + 1, 2))
+    return x, y, bool(rng.random() < .5)
+
 def train_tfm(img:Image.Image, boxes, size:int=448, resize:int|None=None, rng=None):
     "Paper's train transform: resize to `resize`x`resize`, random `size` crop, flip p=0.5 (boxes alike)"
     rng = rng if rng is not None else np.random.default_rng()
     R = train_size(size, resize)
     boxes = resize_boxes(boxes, img.size, (R, R))
     img = img.resize((R, R), Image.BILINEAR)
-    x, y = (int(v) for v in rng.integers(0, R - size + 1, 2))
-    flip = bool(rng.random() < .5)
+    x, y, flip = random_crop(rng, R, size)
     img = img.crop((x, y, x + size, y + size))
     if flip: img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return img, crop_flip_boxes(boxes, x, y, size, flip)
@@ -574,39 +663,93 @@ class WSOLDataset(torch.utils.data.Dataset):
         else: img, boxes = valid_tfm(img, boxes, self.size)
         x = torch.from_numpy(np.array(img, np.uint8)).permute(2, 0, 1).contiguous()
         return x, label, boxes.astype(np.float32)
+    def mask(self, i) -> np.ndarray|None:
+        "Image `i`'s mask as the test transform sees it (nearest-neighbour resize): a (size,size) label map 0 background, 1 object, 255 ignored; or None"
+        it = self.items[i]
+        if getattr(it, 'mask', None) is None: return None
+        m = cv2.resize(np.asarray(load_image(it.mask, it.crop_bottom).convert('L')), (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        # a grey file (CUB's segmentations: the mean of several annotators) -> 0 stays background, 255 is the object,
+        # the values between (the annotators disagree) are ignored; a 0/1 file is a label map already
+        return m if m.max() <= 1 else np.where(m == 0, 0, np.where(m == 255, 1, 255)).astype(np.uint8)
     def __repr__(self): return f"{type(self).__name__}(n={len(self)}, c={self.c}, size={self.size}, train={self.train})"
 
-SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole'}  # dataset name -> kind of `SyntheticWSOL`
+# %% ../nbs/03_data.ipynb #a92bebcb
+SYNTHETIC = {'synthetic': 'birds', 'synthetic-whole': 'whole', 'synthetic-shapes': 'shapes'}  # dataset name -> kind of `SyntheticWSOL`
+SYNTHETIC_SPLITS = {'train': 0, 'tune': 1, 'valid': 1, 'test': 2}  # split -> its stream of images ('valid' = 'tune')
+_BIRD_NAMES = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
+
+def draw_synthetic(kind:str, rng:np.random.Generator, S:int, label:int, n_classes:int=4, body_hint:float=1.) -> tuple:
+    "One image of a synthetic set of `kind`: (image, box, mask)"
+    if kind == 'birds': return draw_bird(rng, S, label, n_classes, body_hint, with_mask=True)
+    return (draw_whole if kind == 'whole' else draw_shape)(rng, S, label, with_mask=True)
+
+@functools.lru_cache(maxsize=8)
+def render_synthetic(kind:str, n:int, img_size:int, n_classes:int, seed:int, stream:int, body_hint:float=1.) -> tuple:
+    "Draw a synthetic set once: read-only images (n,S,S,3) uint8, boxes (n,4) float32 and masks (n,S,S) uint8; label = i % n_classes"
+    S = img_size
+    imgs, boxes, masks = np.empty((n, S, S, 3), np.uint8), np.empty((n, 4), np.float32), np.empty((n, S, S), np.uint8)
+    for i in range(n):
+        imgs[i], boxes[i], masks[i] = draw_synthetic(kind, np.random.default_rng([seed, stream, i]), S, i % n_classes, n_classes, body_hint)
+    for a in (imgs, boxes, masks): a.flags.writeable = False
+    return imgs, boxes, masks
+
+@functools.lru_cache(maxsize=8)
+def _resized(key:tuple, R:int) -> np.ndarray:
+    "The images of `render_synthetic(*key)` resized to R x R as `train_tfm`/`valid_tfm` resize them (PIL bilinear)"
+    imgs = render_synthetic(*key)[0]
+    out = np.stack([np.asarray(Image.fromarray(im).resize((R, R), Image.BILINEAR)) for im in imgs]) if len(imgs) else np.empty((0, R, R, 3), np.uint8)
+    out.flags.writeable = False
+    return out
 
 class SyntheticWSOL(WSOLDataset):
-    "A synthetic set drawn on the fly from `(seed, split, i)`: 'birds' (class = head hue) or 'whole' (class = texture)"
+    "A synthetic set drawn once from `(seed, split)`: 'birds' (class = head hue), 'whole' (texture) or 'shapes' (outline)"
     def __init__(self, n:int=1000, # number of images
                  img_size:int=64, # side of the generated images
-                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures for 'whole'
+                 n_classes:int=4, # number of classes: at most 12 head hues for 'birds', 4 textures or shapes otherwise
                  seed:int=0, # images depend only on (seed, split, index)
-                 split:str='train', # 'train' and 'valid' draw disjoint streams
+                 split:str='train', # 'train', 'tune' (or 'valid') and 'test' draw disjoint streams
                  size:int|None=None, # network input side (default img_size)
                  train:bool|None=None, # augment (default: split == 'train')
                  resize:int|None=None,
-                 body_hint:float|None=None, # birds: see `draw_bird`; default 1 (calibrated in 09): the muted body hue follows the class, a weak cue
-                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole) or 'whole' (`draw_whole`, the sanity set)
+                 body_hint:float|None=None, # birds: see `draw_bird`; default 1: the muted body hue follows the class, a weak cue
+                 kind:str='birds', # 'birds' (`draw_bird`, part vs whole), 'whole' (`draw_whole`, the sanity set) or 'shapes' (`draw_shape`, the outside check)
+                 redraw:bool=False, # train: new images every epoch (drawn on the fly from `(seed, split, epoch_seed, i)`) instead of the same `n`
                 ):
-        if kind not in ('birds', 'whole'): raise ValueError(f"kind must be 'birds' or 'whole', got {kind!r}")
-        hi = 12 if kind == 'birds' else len(WHOLE_TEXTURES)
+        if kind not in ('birds', 'whole', 'shapes'): raise ValueError(f"kind must be 'birds', 'whole' or 'shapes', got {kind!r}")
+        if split not in SYNTHETIC_SPLITS: raise ValueError(f"split must be one of {list(SYNTHETIC_SPLITS)}, got {split!r}")
+        hi = 12 if kind == 'birds' else 4
         if not 2 <= n_classes <= hi: raise ValueError(f'n_classes must be in 2..{hi} for {kind!r}, got {n_classes}')
-        if kind == 'whole' and body_hint is not None: raise ValueError("body_hint is an option of the 'birds' set only")
-        body_hint = 1. if body_hint is None else body_hint
-        names = ['red', 'orange', 'yellow', 'lime', 'green', 'teal', 'cyan', 'azure', 'blue', 'violet', 'magenta', 'rose']
-        vocab = ([f'{names[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)] if kind == 'birds'
-                 else WHOLE_TEXTURES[:n_classes])
+        if kind != 'birds' and body_hint is not None: raise ValueError("body_hint is an option of the 'birds' set only")
+        vocab = {'birds': [f'{_BIRD_NAMES[round(k * 12 / n_classes) % 12]}-headed' for k in range(n_classes)],
+                 'whole': WHOLE_TEXTURES[:n_classes], 'shapes': SHAPES[:n_classes]}[kind]
         super().__init__(range(n), vocab, size or img_size, split == 'train' if train is None else train, resize)
-        self.n, self.img_size, self.n_classes, self.seed, self.split, self.body_hint = n, img_size, n_classes, seed, split, body_hint
-        self.kind, self._stream = kind, {'train': 0, 'valid': 1, 'test': 1}.get(split, 2)
+        self.n, self.img_size, self.n_classes, self.seed, self.split, self.kind = n, img_size, n_classes, seed, split, kind
+        self.body_hint = (1. if body_hint is None else float(body_hint)) if kind == 'birds' else None
+        self._key = (kind, n, img_size, n_classes, seed, SYNTHETIC_SPLITS[split], self.body_hint if kind == 'birds' else 1.)
+        self.redraw = redraw and self.train
     def get(self, i):
-        label, rng = i % self.n_classes, np.random.default_rng([self.seed, self._stream, i])
-        if self.kind == 'whole': img, box = draw_whole(rng, self.img_size, label)
-        else: img, box = draw_bird(rng, self.img_size, label, self.n_classes, self.body_hint)
-        return Image.fromarray(img), label, box[None]
+        imgs, boxes, _ = render_synthetic(*self._key)
+        return Image.fromarray(imgs[i]), i % self.n_classes, boxes[i][None]
+    def __getitem__(self, i):
+        if self.redraw:   # a new image for every (epoch, i): drawn here, in the DataLoader's worker processes when it has some
+            kind, n, S, k, seed, stream, hint = self._key
+            img, box, _ = draw_synthetic(kind, np.random.default_rng([seed, stream, 1 + self.epoch_seed, i]), S, i % k, k, hint)
+            img, box = train_tfm(Image.fromarray(img), box[None], self.size, self.resize, np.random.default_rng([self.epoch_seed, i]))
+            return torch.from_numpy(np.array(img, np.uint8)).permute(2, 0, 1).contiguous(), i % k, box.astype(np.float32)
+        imgs, boxes, _ = render_synthetic(*self._key)
+        S, box = self.img_size, boxes[i][None]
+        if self.train:
+            x, y, flip = random_crop(np.random.default_rng([self.epoch_seed, i]), self.resize, self.size)
+            im = _resized(self._key, self.resize)[i, y:y + self.size, x:x + self.size]
+            if flip: im = im[:, ::-1]
+            box = crop_flip_boxes(resize_boxes(box, (S, S), (self.resize,) * 2), x, y, self.size, flip)
+        elif self.size != S: im, box = _resized(self._key, self.size)[i], resize_boxes(box, (S, S), (self.size,) * 2)
+        else: im = imgs[i]
+        return torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous(), i % self.n_classes, box.astype(np.float32)
+    def mask(self, i) -> np.ndarray:
+        "The drawn mask of image `i` at the network's input size: 0 background, 1 object (birds: 1 body, 2 head)"
+        m = render_synthetic(*self._key)[2][i]
+        return m if self.size == self.img_size else cv2.resize(m, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
 
 # %% ../nbs/03_data.ipynb #c1666871
 def pad_boxes(samples, pad:float=-1.):
@@ -648,15 +791,15 @@ def _subset(items, n, seed):
     idx = sorted(np.random.default_rng(seed).choice(len(items), n, replace=False))
     return Items([items[i] for i in idx], items.vocab)
 
-def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
+def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'synthetic-shapes', 'cub', 'aircraft', 'dogs', or your own: 'csv:FILE.csv' / 'folder:DIR' (with `valid`)
              path=None, # extracted dataset folder (default `data_root()/name`); unused for 'synthetic'
              size:int|None=None, # network input side: 448 for the real sets, 64 for 'synthetic' by default
              bs:int=20, # batch size (the paper's 20)
              resize:int|None=None, # train-time resize before the random crop (default size*600/448)
-             train_split:str='train', # split to train on
-             valid_split:str='test', # split to evaluate on (the paper evaluates on the test split)
+             train_split:str='train', # split to train on (synthetic: 'train', 'tune' or 'test')
+             valid_split:str='test', # split to evaluate on (the paper evaluates on the test split; synthetic: 'tune' to calibrate, 'test' to report)
              n_train:int|None=None, # number of training images (synthetic: default 2000; real: a seeded subset, default all)
-             n_valid:int|None=None, # number of evaluation images (synthetic: default 200; real: default all)
+             n_valid:int|None=None, # number of evaluation images (synthetic: default 1000; real: default all)
              n_classes:int=4, # synthetic only: number of classes
              img_size:int|None=None, # synthetic only: side of the generated images (default `size`)
              seed:int=0, # seeds shuffling, augmentation, subsets and the synthetic images
@@ -674,8 +817,8 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cu
     if items is None and name in SYNTHETIC:
         size = size or 64
         kw = dict(img_size=img_size or size, n_classes=n_classes, seed=seed, size=size, kind=SYNTHETIC[name], **synth_kw)
-        train_ds = SyntheticWSOL(n_train or 2000, split='train', resize=resize, **kw)
-        valid_ds = SyntheticWSOL(n_valid or 200, split='valid', **kw)
+        train_ds = SyntheticWSOL(n_train or 2000, split=train_split, train=True, resize=resize, **kw)
+        valid_ds = SyntheticWSOL(n_valid or 1000, split=valid_split, train=False, **kw)
     elif items is not None or name in LOADERS or _is_spec(name):
         size = size or 448
         if items is None and name in LOADERS:
@@ -690,7 +833,7 @@ def wsol_dls(name:str='synthetic', # 'synthetic' (birds), 'synthetic-whole', 'cu
                            f"or your own as 'csv:FILE.csv' or 'folder:DIR'")
     if synth_kw and (name not in SYNTHETIC or items is not None): raise TypeError(f"unexpected arguments for {name!r}: {list(synth_kw)}")
     device = torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
-    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else 0
+    if num_workers is None: num_workers = min(8, os.cpu_count() or 1) if device.type == 'cuda' else int(getattr(train_ds, 'redraw', False))  # a synthetic set that redraws its images draws them in one worker process on a CPU
     kw = dict(bs=bs, num_workers=num_workers, pin_memory=device.type == 'cuda', device=device)
     train_dl = WSOLDataLoader(train_ds, shuffle=True, drop_last=len(train_ds) >= bs, **kw)
     valid_dl = WSOLDataLoader(valid_ds, shuffle=False, drop_last=False, **kw)

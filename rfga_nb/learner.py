@@ -5,7 +5,7 @@
 # %% ../nbs/06_learner.ipynb #187e21da
 from __future__ import annotations
 import os, re, math, random, pickle, hashlib, inspect, warnings
-from contextlib import suppress
+from contextlib import suppress, contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -14,27 +14,27 @@ from fastcore.foundation import L, patch
 from fastai.torch_core import default_device, get_model, rank_distrib, num_distrib, set_seed
 from fastai.learner import Learner, Recorder
 from fastai.callback.core import Callback, CancelValidException, CancelFitException
-from fastai.callback.schedule import ParamScheduler
+from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD, Adam
-from .metrics import wsol_metrics, BoxAccumulator, resize_cams, box_accuracy
-from .data import wsol_dls, require_boxes, Item, resize_boxes
+from .metrics import wsol_metrics, BoxAccumulator, EvalAccumulator, resize_cams, box_accuracy
+from .data import wsol_dls, require_boxes, Item, resize_boxes, SYNTHETIC
 from .models import build_model, wsol_splitter
 from .methods import method_callbacks
 
 # %% auto #0
-__all__ = ['RECIPES', 'get_recipe', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
-           'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'opt_func', 'recipe_dls', 'wsol_learner',
-           'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'checkpoint_file', 'read_checkpoint',
-           'save_checkpoint', 'load_weights', 'load_checkpoint']
+__all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'step_lr', 'on_cuda', 'device_cbs', 'wsol_loss', 'EvalEvery', 'NaNGuard',
+           'evaluate', 'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
+           'wsol_learner', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError', 'checkpoint_file',
+           'read_checkpoint', 'save_checkpoint', 'load_weights', 'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
-               lr_mult=10., arch='resnet50', pretrained=True),
-    cpu=dict(epochs=8, bs=32, size=96, opt='adam', lr=2e-3, step_size=6, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16,
+               lr_mult=10., arch='resnet50', pretrained=True, threads=1, eval_every=1),
+    cpu=dict(epochs=16, bs=32, size=64, resize=72, n_train=4000, opt='adam', lr=2e-3, step_size=12, gamma=0.1, mom=0.9, wd=1e-4,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0, channels_last=True,
              # the width of the other backbones (`arch='vgg16'` ...): their time per batch is about resnet18's at width 16
              # (measured in 04_models, one core, bs 32 at 96 px: vgg16 at width 8 1.0x, inception_v3 at width 4 0.9x, at 8 1.5x)
              widths=dict(vgg16=8, inception_v3=4)),
@@ -51,6 +51,14 @@ def get_recipe(recipe:str|dict='paper', # a name in `RECIPES` or a dict of setti
     r.update({k:v for k,v in kwargs.items() if v is not None})
     if kwargs.get('width') is None and r.get('arch') in widths: r['width'] = widths[r['arch']]
     return r
+
+@contextmanager
+def cpu_threads(n:int|None=1): # intra-op threads inside the block (None: leave torch's setting as it is)
+    "Run the block with `n` intra-op CPU threads, then restore the setting: how a CPU kernel splits and sums its work depends on it."
+    if n is None: yield; return
+    old = torch.get_num_threads(); torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(old)
 
 # %% ../nbs/06_learner.ipynb #0e9af9e0
 def step_lr(lr, # base learning rate: a float, or one per parameter group
@@ -70,10 +78,11 @@ def on_cuda() -> bool:
     return default_device().type == 'cuda'
 
 def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
-               amp:str|None=None) -> list: # 'bf16', 'fp16', or None: bf16 where the GPU supports it
-    "Callbacks for fast GPU training (channels-last + mixed precision); an empty list on CPU."
+               amp:str|None=None, # 'bf16', 'fp16', or None: bf16 where the GPU supports it
+               channels_last:bool=False) -> list: # on a CPU too (the `cpu` recipe: measured faster there)
+    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last if asked, else nothing."
     cuda = on_cuda() if cuda is None else cuda
-    if not cuda: return []
+    if not cuda: return [ChannelsLast()] if channels_last else []
     torch.backends.cudnn.benchmark = True
     amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
     return [ChannelsLast(), MixedPrecision(amp)]
@@ -84,10 +93,10 @@ def wsol_loss(pred, y, *_):
     return F.cross_entropy(pred, y)
 
 class EvalEvery(Callback):
-    "Run the validation pass (and so the WSOL metrics) only every `n` epochs and after the last one."
+    "Run the validation pass (and so the WSOL metrics) only every `n` epochs and after the last one (`n=0`: never)."
     order = Recorder.order + 1
-    def __init__(self, n:int=1): self.n = n
-    def _skip(self): return self.n > 1 and (self.epoch + 1) % self.n != 0 and self.epoch + 1 != self.n_epoch
+    def __init__(self, n:int=1): self.n = n  # 0: never (the caller scores the final model itself, as `train` does)
+    def _skip(self): return self.n == 0 or self.n > 1 and (self.epoch + 1) % self.n != 0 and self.epoch + 1 != self.n_epoch
     def before_validate(self):
         if self.training is False and self._skip(): raise CancelValidException()
     def after_validate(self):
@@ -116,15 +125,34 @@ def _cat_first(parts:list, n:int) -> dict:
         out[k] = torch.cat(vs)[:n]
     return out
 
+def _mask_or_ignore(m, shape, i):
+    "Image i's mask as a uint8 array of `shape`; an image without one is ignored (255) by the pixel metrics"
+    if m is None: return np.full(tuple(shape), 255, np.uint8)
+    m = np.asarray(m)
+    if m.shape != tuple(shape): raise ValueError(f"evaluate: the mask of image {i} is {m.shape[::-1]} px, its image {tuple(shape)[::-1]}")
+    return m.astype(np.uint8)
+
+def _dl_masks(dl):
+    "i -> the mask of a DataLoader's i-th image (its dataset's `mask(i)`), or None when there are none or they cannot match"
+    ds = getattr(dl, 'dataset', None)
+    if not callable(getattr(ds, 'mask', None)) or not len(ds) or ds.mask(0) is None: return None
+    if not np.isin(ds.mask(0), (0, 1, 2, 255)).all():   # e.g. CUB's grey segmentations (the annotators' mean) as they are on disk
+        warnings.warn(f"evaluate: no PxAP/pIoU: the first mask holds the values {np.unique(ds.mask(0))[:8].tolist()}, not a label map "
+                      f"(0 background, 1 object, 2 a part, 255 ignored)"); return None
+    if getattr(dl, 'shuffle', False) or getattr(ds, 'train', False):
+        warnings.warn("evaluate: no PxAP/pIoU: the masks are of the un-augmented images in order, but this DataLoader "
+                      "shuffles or augments"); return None
+    return ds.mask
+
 @torch.no_grad()
 def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(x, labels)`), or a Learner
              dl, # batches `(x, y, boxes)`
              keep:int=0, # also return, as `res['first']`, all the model computed for the first `keep` images (for figures)
-             **kwargs) -> dict: # passed to `BoxAccumulator` (iou_thresholds, cam_thresholds, multi_contour, ...)
-    "Top-1 and the box metrics of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
+             **kwargs) -> dict: # passed to `EvalAccumulator` (v2_step, parts, iou_thresholds, cam_thresholds, loc_tau, ...)
+    "Top-1/top-5, the box metrics, the Loc metrics, MaxBoxAccV2 and (where the dataset has masks) PxAP/pIoU of `model` on `dl`, with the CAMs of the ground-truth class (one backbone pass per batch)."
     require_boxes(dl)   # your own dataset may lack boxes: say so, with an image, rather than fail in a batch
     model = get_model(getattr(model, 'model', model)); was_training = model.training; model.eval()
-    acc, correct, n, first = BoxAccumulator(**kwargs), 0, 0, []
+    acc, n, first, mask = EvalAccumulator(**kwargs), 0, [], _dl_masks(dl)
     dev = next(model.parameters()).device
     try:
         for x, y, boxes in dl:
@@ -132,15 +160,15 @@ def evaluate(model:nn.Module, # a WSOL model (`model(x)` -> logits, `model.cams(
             if hasattr(model, 'explain'): out = model.explain(x, labels=y)   # logits and CAMs from one pass of the backbone
             else: out = dict(logits=model(x), cams=model.cams(x, labels=y))
             cams_img = resize_cams(out['cams'].float(), x.shape[-2:])
-            correct += (out['logits'].argmax(1) == y).sum().item(); n += len(y)
-            acc.update(cams_img, boxes)
+            ms = None if mask is None else np.stack([_mask_or_ignore(mask(i), x.shape[-2:], i) for i in range(n, n + len(y))])
+            acc.update(cams_img, boxes, logits=out['logits'], labels=y, masks=ms); n += len(y)
             if n - len(y) < keep:
                 first.append({k: v.detach().cpu() for k, v in dict(out, x=x, y=y, boxes=boxes, cams_img=cams_img).items() if torch.is_tensor(v)})
     finally: model.train(was_training)
     res = acc.compute()
     if res['n_nan']: warnings.warn(f"{res['n_nan']} of {n} CAMs contain NaN/inf (diverged training?): "
                                    f"scored as all-zero maps, like the reference evaluator")
-    res = dict(res, top1=100.*correct/max(n, 1), n=n, n_nan_cams=res['n_nan'])
+    res = dict(res, n=n, n_nan_cams=res['n_nan'])
     if keep: res['first'] = _cat_first(first, keep)
     return res
 
@@ -195,6 +223,17 @@ def check_resumable(st:dict, # a checkpoint from `read_checkpoint`
                           + "): start over with --fresh or write to another --out folder")
 
 # %% ../nbs/06_learner.ipynb #43417938
+def schedule(r:dict, # a recipe (`get_recipe`)
+             lrs, # the base learning rate of each parameter group
+             n_epoch:int): # epochs of the fit
+    "The recipe's schedules for fastai's `ParamScheduler`: `sched='step'` (the paper's step decay) or `'one_cycle'` (fastai's `fit_one_cycle`)"
+    kind = r.get('sched', 'step')
+    if kind == 'step': return {'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)}
+    if kind == 'one_cycle':   # warm up to `lr` over `pct_start` of the steps, cosine down to lr/div/div_final; momentum inverse
+        lrs = np.asarray(lrs, dtype=float); div, div_final, pct = r.get('div', 25.), r.get('div_final', 1e4), r.get('pct_start', .25)
+        return {'lr': combined_cos(pct, lrs / div, lrs, lrs / div / div_final), 'mom': combined_cos(pct, .95, .85, .95)}
+    raise ValueError(f"Unknown schedule {kind!r} in the recipe: 'step' or 'one_cycle'")
+
 @patch
 def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe's)
              ckpt=None, # checkpoint file written after every epoch (None: no checkpoint)
@@ -216,9 +255,10 @@ def fit_wsol(self:Learner, n_epoch:int|None=None, # epochs (default: the recipe'
         if st['epoch'] + 1 >= n_epoch:
             print(f"{ckpt}: all {n_epoch} epochs already done"); return self
         print(f"Resuming from {ckpt} after epoch {st['epoch']}")
-    cbs = L(ParamScheduler({'lr': step_lr(lrs, r['step_size'], r['gamma'], n_epoch)})) + L(cbs)
+    cbs = L(ParamScheduler(schedule(r, lrs, n_epoch))) + L(cbs)
     if ckpt is not None: cbs += Checkpoint(ckpt, cfg, st)
-    self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
+    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule (see "The recipe")
+        self.fit(n_epoch, cbs=cbs, start_epoch=0 if st is None else st['epoch'] + 1)
     return self
 
 # %% ../nbs/06_learner.ipynb #bfa8f442
@@ -241,9 +281,10 @@ def recipe_dls(dataset:str, # 'synthetic', 'cub', 'aircraft' or 'dogs'
                recipe:str|dict='paper', # the recipe whose `size` and `bs` to use
                path=None, # dataset folder (None: the default of `wsol_dls`)
                **kwargs): # more `wsol_dls` arguments (they win over the recipe's)
-    "`wsol_dls` with the recipe's image size and batch size (it takes workers and pinned memory from the machine)."
+    "`wsol_dls` with the recipe's image size, batch size and train-time resize (and, on a synthetic set, its number of images and `redraw`)."
     r = get_recipe(recipe)
-    kw = {**dict(size=r['size'], bs=r['bs']), **kwargs}
+    data = ('resize', 'n_train', 'redraw') if dataset in SYNTHETIC else ('resize',)
+    kw = {**dict(size=r['size'], bs=r['bs']), **{k: r[k] for k in data if r.get(k) is not None}, **kwargs}
     dls = wsol_dls(dataset, path, **kw)
     args = inspect.signature(wsol_dls).bind(dataset, path, **kw); args.apply_defaults()
     st = {k: v for k, v in args.arguments.items() if k not in _NOT_DATA}  # for `check_resumable`
@@ -258,7 +299,7 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
                  recipe:str|dict='paper', # 'paper', 'cpu' or a dict of settings (see `RECIPES`)
                  model:nn.Module|None=None, # use this model instead of `build_model(method, ...)`
                  metrics:bool=True, # report MaxBoxAcc, mIoU and top-1 in the recorder
-                 eval_every:int=1, # validation (and metrics) every `eval_every` epochs and after the last
+                 eval_every:int|None=None, # validation (and metrics) every `eval_every` epochs and after the last (0: never; None: the recipe's)
                  gpu:bool=True, # add mixed precision + channels-last when on CUDA
                  cbs=None, # more callbacks
                  model_kw:dict|None=None, # more `build_model` arguments
@@ -271,10 +312,10 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
         except ValueError as e: warnings.warn(f"{e}; training without the box metrics"); metrics = False
     model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
     if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
-    cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(eval_every)] + \
-          (device_cbs() if gpu else []) + L(cbs)
+    cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(ifnone(eval_every, r.get('eval_every', 1)))] + \
+          (device_cbs(channels_last=r.get('channels_last', False)) if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
-                    lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics else None, cbs=cbs)
+                    lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics and ifnone(eval_every, r.get('eval_every', 1)) else None, cbs=cbs)
     learn.recipe = r
     learn.config = dict(method=method, arch=r['arch'], n_classes=dls.c, recipe=r, size=getattr(dls, 'size', r['size']), model_kw=model_kw,
                         vocab=list(map(str, getattr(dls, 'vocab', []) or [])))

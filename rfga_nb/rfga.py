@@ -104,6 +104,7 @@ class RFGA(nn.Module):
     def forward(self, x:torch.Tensor, # features X (B,C,H,W)
                 return_attn:bool=False, # also return the dict of z_c (B,C,1,1), z_h (B,C,H,1), z_w (B,C,1,W) and M (B,C,H,W)
                ):
+        "Eq. 1-8: the calibrated features X̂, shaped like `x` (and the attentions when `return_attn`)."
         if x.ndim != 4: raise ValueError(f'RFGA expects a (B, C, H, W) feature tensor, got shape {tuple(x.shape)}')
         attn = self.attention(x)
         out = calibrate(x, attn['M'], self.residual)
