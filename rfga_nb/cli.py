@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_cli.ipynb #16660ccf
 from __future__ import annotations
-import os, sys, json, math, time, datetime, warnings, multiprocessing
+import os, sys, json, math, time, datetime, warnings, multiprocessing, inspect, functools
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from importlib import import_module
 from pathlib import Path
@@ -16,15 +17,20 @@ from fastai.callback.progress import ProgressCallback
 from fastai.callback.core import Callback
 from fastai.learner import Recorder
 from .learner import *
+from .learner import _flat, _plain
 from .metrics import V2_DELTAS
 from .models import build_model, WeightsUnavailableError
 from .data import wsol_dls, require_boxes, LOADERS, SYNTHETIC, _is_spec
 from .viz import save_figures, localization_figure, attention_figure, model_from_checkpoint, METHOD_NAMES
+try: import fcntl
+except ImportError: fcntl = None   # Windows: no run-folder lock
+
 
 # %% auto #0
-__all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'default_out',
-           'PrintTable', 'write_results', 'history', 'run_dls', 'train', 'evaluate_checkpoint', 'store_tau', 'compare',
-           'check_train_args', 'print_row', 'rfga_train', 'rfga_eval']
+__all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'run_lock',
+           'default_out', 'PrintTable', 'write_results', 'history', 'run_dls', 'train', 'evaluate_checkpoint',
+           'check_vocab', 'store_tau', 'compare', 'check_train_args', 'check_train_data', 'print_row', 'rfga_train',
+           'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -63,6 +69,38 @@ def markdown_table(df:pd.DataFrame|list) -> str:
     body = ['| ' + ' | '.join(_fmt(v, c) for c, v in zip(cols, r)) + ' |' for r in df.itertuples(index=False)]
     return '\n'.join([head, sep] + body)
 
+# %% ../nbs/08_cli.ipynb #14173b26
+def _lock(folder:Path):
+    "An open descriptor of `folder` that holds its exclusive lock (`flock`), or None when another process holds it"
+    fd = os.open(folder, os.O_RDONLY)
+    if fcntl is None: return fd
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return fd
+    except BlockingIOError: os.close(fd); return None
+
+@contextmanager
+def run_lock(out): # the run folder (None: nothing to hold)
+    "Hold the run folder `out` (made if need be) for this process: a second `train` into it fails at once; a folder made here and left empty is removed"
+    if out is None or rank_distrib(): yield; return   # the other processes of a distributed run share rank 0's folder
+    out = Path(out); _check_out(out)
+    new = not out.exists()
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f"--out {out}: cannot make the folder ({e.strerror or e})") from e
+    fd = _lock(out)
+    if fd is None: raise ValueError(f"--out {out} is in use: another process is training into it now; wait for it to end, "
+                                    f"or give another --out folder")
+    try: yield
+    finally:
+        os.close(fd)
+        if new and not any(out.iterdir()): out.rmdir()
+
+def _holds_out(f):
+    "`f` (`train`, `compare`) run inside `run_lock(out)`"
+    sig = inspect.signature(f)
+    @functools.wraps(f)
+    def _f(*args, **kwargs):
+        with run_lock(sig.bind(*args, **kwargs).arguments.get('out')): return f(*args, **kwargs)
+    return _f
+
 # %% ../nbs/08_cli.ipynb #16bb788a
 def default_out(dataset:str, method:str) -> Path:
     "A new output folder `runs/<dataset>-<method>-<YYYYmmdd-HHMMSS>`."
@@ -96,7 +134,7 @@ def write_results(out, res:dict, row:dict, model=None, dl=None, history=None, fi
     if history is not None: history.to_csv(out/'history.csv')
     if not figures or model is None: return []
     return save_figures({METHOD_NAMES.get(row.get('method'), row.get('method', 'model')): model}, out/'figures',
-                        results=res, dl=dl)
+                        results=res, dl=dl, n_images=min(4, len(dl.dataset)))
 
 def history(learn) -> pd.DataFrame|None:
     "The recorder's table (one row per epoch) as a DataFrame."
@@ -110,6 +148,7 @@ def run_dls(dataset:str, r:dict, path=None, seed:int=0, dls_kw:dict|None=None, v
     dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
     return dls_kw, recipe_dls(dataset, r, path, **dls_kw)
 
+@_holds_out
 def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch:str|None=None,
           pretrained:bool|None=None, epochs:int|None=None, bs:int|None=None, size:int|None=None,
           lr:float|None=None, path=None, out=None, eval_every:int|None=None, seed:int=0, fresh:bool=False,
@@ -128,14 +167,15 @@ def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fre
     check_train_args(r, out, eval_every, seed)
     out = Path(out) if out is not None else default_out(dataset, method)
     ckpt = out/'last.pth'
-    if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()
     set_seed(seed, reproducible=not on_cuda())
     dls_kw, dls = run_dls(dataset, r, path, seed, dls_kw, valid)
     require_boxes(dls.valid, f"rfga_train (it scores the model on {valid or dataset} after training)")
+    check_train_data(dls, dataset)
     distributed = num_distrib() > 0
     # per-epoch metrics use `model.cams`, which DDP hides: in distributed runs score once, at the end
     learn = wsol_learner(dls, method, recipe=r, metrics=not distributed, eval_every=eval_every, model_kw=model_kw)
     learn.config.update(dataset=dataset, seed=seed, size=r['size'], dls_kw=dls_kw)
+    if fresh and ckpt.exists() and not rank_distrib(): ckpt.unlink()   # only now: the data and the settings are good
     if ckpt.exists(): check_resumable(read_checkpoint(ckpt), learn.config, ckpt)
     if not rank_distrib():
         out.mkdir(parents=True, exist_ok=True)
@@ -167,8 +207,7 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
                         dls_kw:dict|None=None,
                         eval_kw:dict|None=None) -> dict: # passed to `evaluate` (e.g. v2_step=0.001)
     "Rebuild the model of `checkpoint`, score it on the test split of `dataset`; return the row and the metric dict."
-    checkpoint = Path(checkpoint)
-    if checkpoint.is_dir(): checkpoint = checkpoint/'last.pth'
+    checkpoint = checkpoint_file(checkpoint)
     if bs is not None and bs < 1: raise ValueError(f"--bs must be a whole number >= 1, not {bs}")
     _check_out(out)
     st = read_checkpoint(checkpoint)
@@ -180,16 +219,37 @@ def evaluate_checkpoint(checkpoint, # a `last.pth` written by `rfga_train`, or a
     same = dataset == cfg.get('dataset')  # the same subset/options of the same dataset, unless told otherwise
     dls = recipe_dls(dataset, r, path, **{**dict(size=cfg['size'], bs=bs or r['bs']), **((cfg.get('dls_kw') or {}) if same else {}),
                                           **(dls_kw or {})})
-    if dls.c != cfg['n_classes']:
-        raise ValueError(f"{checkpoint} has {cfg['n_classes']} classes, {dataset} has {dls.c}")
-    model = build_model(cfg['method'], cfg['n_classes'], arch=cfg['arch'], pretrained=False, **cfg.get('model_kw', {}))
-    model.load_state_dict(st['model'])
-    if on_cuda(): model.cuda()
-    res = evaluate(model, dls.valid, **(eval_kw or {}))
-    store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset) if same else dataset)
+    check_vocab(cfg, dls, checkpoint, dataset)
+    own = _same_data(cfg.get('data'), getattr(dls, 'wsol_settings', None))   # τ is stored only from the run's own evaluation set
+    fd = _lock(checkpoint.parent) if own else None                           # and never while a run trains into that folder
+    try:
+        model = model_from_checkpoint(checkpoint)                            # the weights the stored τ will belong to
+        if on_cuda(): model.cuda()
+        res = evaluate(model, dls.valid, **(eval_kw or {}))
+        if fd is not None: store_tau(checkpoint, res, (cfg.get('dls_kw') or {}).get('valid', dataset))
+    finally:
+        if fd is not None: os.close(fd)
     row = result_row(res, dataset=dataset, method=cfg['method'])
     if out is not None: write_results(out, res, row, model, dls.valid)
-    return dict(row=row, result=res, epoch=st['epoch'], config=cfg)
+    why = None if fd is not None else ('a run is training into its folder now' if own else "scored on other data than its run's")
+    return dict(row=row, result=res, epoch=st['epoch'], config=cfg, tau_stored=fd is not None, tau_note=why)
+
+def check_vocab(cfg:dict, # a checkpoint's run configuration
+                dls, # the DataLoaders it is about to be scored on
+                checkpoint=None, dataset=None): # for the message
+    "Raise a `CheckpointError` when `dls`' classes are not the checkpoint's, in the same order (a class renamed, added, removed or moved)"
+    old, new = list(cfg.get('vocab') or []), list(map(str, getattr(dls, 'vocab', None) or []))
+    if dls.c != cfg['n_classes']: raise CheckpointError(f"{checkpoint} has {cfg['n_classes']} classes, {dataset} has {dls.c}")
+    if old and old != new:
+        diff = [f"class {k}: {a!r} there, {b!r} here" for k, (a, b) in enumerate(zip(old, new)) if a != b]
+        raise CheckpointError(f"{checkpoint} was trained on other classes than {dataset}'s ({'; '.join(diff[:3])}"
+                              f"{' ...' if len(diff) > 3 else ''}): its scores would compare the wrong classes")
+
+def _same_data(old, new) -> bool:
+    "Whether two `wsol_settings` (a checkpoint's `config['data']`, a DataLoaders') describe the same images; the batch size aside"
+    if not old or not new: return False
+    drop = lambda d: {k: v for k, v in _flat(_plain(d)).items() if k != 'bs'}
+    return drop(old) == drop(new)
 
 # %% ../nbs/08_cli.ipynb #7ca7eca0
 def store_tau(checkpoint, # the checkpoint file that was scored
@@ -201,8 +261,7 @@ def store_tau(checkpoint, # the checkpoint file that was scored
     st = read_checkpoint(checkpoint)
     st['tau'] = dict(tau=float(res['miou_tau']), best_tau={str(d): float(t) for d, t in res['best_tau'].items()},
                      mIoU=float(res['mIoU']), dataset=str(dataset), n_images=int(res['n_images']), epoch=int(st['epoch']))
-    tmp = checkpoint.with_suffix('.tmp')
-    torch.save(st, tmp); os.replace(tmp, checkpoint)
+    save_checkpoint(st, checkpoint)
     return st['tau']
 
 def _abs_spec(dataset):
@@ -223,6 +282,7 @@ def _train_in_process(kw:dict) -> dict:
     o = train(**kw)
     return {k: o[k] for k in ('row', 'result', 'out', 'train_s')}
 
+@_holds_out
 def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
             methods=('cam', 'rfga'), # methods to train, in this order
             out=None, # folder for everything (default: runs/<dataset>-<methods>-<time>); one sub-folder per method
@@ -258,7 +318,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
     (out/'results.md').write_text(markdown_table(rows) + '\n')
     names = {METHOD_NAMES.get(m, m): m for m in methods}
     models = {k: runs[m]['model'] for k, m in names.items()}
-    fig = localization_figure(models, dls.valid, n_images, results={k: runs[m]['result'] for k, m in names.items()})
+    fig = localization_figure(models, dls.valid, min(n_images, len(dls.valid.dataset)), results={k: runs[m]['result'] for k, m in names.items()})
     figures = [out/'compare.png']; fig.savefig(figures[0], dpi=80)
     for k, m in names.items():
         if m.startswith('rfga'):
@@ -268,13 +328,19 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
 # %% ../nbs/08_cli.ipynb #a084d7d1
 MIN_SIZE = 32  # the ResNets' output stride: a smaller input leaves a one-pixel CAM
 
+_RUN_FILES = ('config.json', 'last.pth', 'results.md')   # what `train`/`compare` write first or last into a run folder
+
 def _check_out(out):
-    "Raise a `ValueError` when the output folder `out` cannot be made: it, or a folder above it, is a file."
+    "Raise a `ValueError` when the output folder `out` cannot be made (it, or a folder above it, is a file) or holds other files than a run's"
     if out is None: return
     p = Path(out)
     while not p.exists() and p != p.parent: p = p.parent
     if p.exists() and not p.is_dir():
         raise ValueError(f"--out {out}: {p} is a file, not a folder" if p != Path(out) else f"--out {out} is a file, not a folder")
+    if p == Path(out) and (mine := [c for c in p.iterdir() if not c.name.startswith('.')]) and not any(
+            (d/f).exists() for d in [p, *[c for c in mine if c.is_dir()]] for f in _RUN_FILES):
+        raise ValueError(f"--out {out} holds other files than a run's (e.g. {mine[0].name}), which results.csv, results.md and the "
+                         f"figures could overwrite: give a new or empty folder")
 
 def check_train_args(r:dict, # the recipe with the command line's overrides (`get_recipe`)
                      out=None, # the output folder
@@ -283,7 +349,7 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
     "Raise a `ValueError` that names every bad argument of `train`/`rfga_train`, before anything is written."
     whole = lambda v, lo: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
     checks = [(whole(r['epochs'], 1), f"--epochs must be a whole number >= 1, not {r['epochs']!r}"),
-              (whole(r['bs'], 1), f"--bs must be a whole number >= 1, not {r['bs']!r}"),
+              (whole(r['bs'], 2), f"--bs must be a whole number >= 2 (BatchNorm trains on the batch), not {r['bs']!r}"),
               (whole(r['size'], MIN_SIZE), f"--size {r['size']!r} is too small for the network: at least {MIN_SIZE} px"),
               (isinstance(r['lr'], (int, float)) and 0 < r['lr'] < math.inf, f"--lr must be a positive number, not {r['lr']!r}"),
               (whole(eval_every, 0), f"--eval_every must be a whole number >= 0, not {eval_every!r}"),
@@ -292,6 +358,12 @@ def check_train_args(r:dict, # the recipe with the command line's overrides (`ge
     try: _check_out(out)
     except ValueError as e: bad.append(str(e))
     if bad: raise ValueError('; '.join(bad))
+
+def check_train_data(dls, # the DataLoaders `train` is about to train on
+                     dataset:str=''): # its name, for the message
+    "Raise a `ValueError` when the training set is too small for BatchNorm: one image (`wsol_dls` drops a last partial batch otherwise)"
+    n = len(dls.train.dataset)
+    if n < 2: raise ValueError(f"{dataset}: {n} training image(s): training needs at least 2 (BatchNorm normalises over the batch)")
 
 # %% ../nbs/08_cli.ipynb #19188e23
 _DATASETS = [*SYNTHETIC, 'cub', 'aircraft', 'dogs']
@@ -330,7 +402,7 @@ def rfga_train(dataset:Param("synthetic (birds, part vs whole), synthetic-whole,
         hint = (f"\nTo download it: python -c \"from rfga_nb.data import download_dataset; download_dataset('{dataset}')\""
                 if dataset in LOADERS else '')
         _fail('rfga_train', f"{e}{hint}")
-    except (ValueError, WeightsUnavailableError) as e: _fail('rfga_train', e)
+    except (OSError, ValueError, WeightsUnavailableError) as e: _fail('rfga_train', e)   # an unreadable image, a full disk
     if rank_distrib(): return
     print(markdown_table(o['rows'] if 'rows' in o else [o['row']]), flush=True)
     if 'figures' in o and 'rows' in o: print(f"figure: {o['figures'][0]}", flush=True)
@@ -346,6 +418,8 @@ def rfga_eval(checkpoint:Param('a last.pth written by rfga_train, or its folder'
     "Score a checkpoint: print MaxBoxAcc per delta, their average, mIoU and top-1, then the field's metrics (Loc, MaxBoxAccV2, PxAP)."
     if checkpoint is None: _fail('rfga_eval', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
     try: o = evaluate_checkpoint(checkpoint, dataset, path=path, bs=bs, out=out, eval_kw=dict(v2_step=.001) if v2 else None)
-    except (FileNotFoundError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
+    except (OSError, ValueError, WeightsUnavailableError) as e: _fail('rfga_eval', e)
     if v2: print_row({k: v for k, v in o['row'].items() if k in ('dataset', 'method') or k.startswith('MaxBoxAccV2')})
     print_row(o['row'])
+    if o['tau_note']: print(f"the checkpoint's optimal τ is left as it was: {o['tau_note']}", flush=True)
+

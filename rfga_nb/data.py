@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #654412a3
 from __future__ import annotations
-import os, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv, functools
+import os, io, copy, hashlib, shutil, tarfile, random, warnings, colorsys, zlib, csv, functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,20 +14,20 @@ from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 from fastai.data.external import URLs
 from fastai.data.load import DataLoader, SkipItemException
-from fastai.data.transforms import get_image_files
+from fastai.data.transforms import image_extensions
 from fastai.data.core import DataLoaders
 from fastai.vision.core import imagenet_stats
 import rfga_nb
 
 # %% auto #0
 __all__ = ['SPLITS', 'LOADERS', 'WHOLE_TEXTURES', 'SHAPES', 'SYNTHETIC', 'SYNTHETIC_SPLITS', 'DATASETS', 'Item', 'Items',
-           'clamp_boxes', 'BadImageError', 'load_image', 'image_size', 'BadAnnotationError', 'check_item', 'load_items',
-           'make_fake_dataset', 'draw_bird', 'draw_whole', 'natural_background', 'draw_shape', 'train_size',
-           'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset', 'draw_synthetic',
-           'render_synthetic', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize', 'WSOLDataLoader', 'data_root',
-           'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder', 'items_from_spec', 'require_boxes',
-           'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive', 'UnsafeArchiveError', 'extract_archive',
-           'download_dataset', 'make_fake_archives']
+           'clamp_boxes', 'BadImageError', 'to_rgb', 'load_image', 'image_size', 'BadAnnotationError', 'check_item',
+           'load_items', 'make_fake_dataset', 'draw_bird', 'draw_whole', 'natural_background', 'draw_shape',
+           'train_size', 'resize_boxes', 'crop_flip_boxes', 'random_crop', 'train_tfm', 'valid_tfm', 'WSOLDataset',
+           'draw_synthetic', 'render_synthetic', 'SyntheticWSOL', 'pad_boxes', 'normalize', 'denormalize',
+           'WSOLDataLoader', 'data_root', 'wsol_dls', 'show_boxes', 'items_from_csv', 'items_from_folder',
+           'items_from_spec', 'require_boxes', 'ChecksumError', 'file_md5', 'verify_archive', 'fetch_archive',
+           'UnsafeArchiveError', 'extract_archive', 'download_dataset', 'make_fake_archives']
 
 # %% ../nbs/03_data.ipynb #e4725b97
 @dataclass
@@ -58,32 +58,48 @@ def clamp_boxes(boxes, size):
 class BadImageError(OSError):
     "An image file exists but cannot be decoded"
 
-def _on_white(im:Image.Image) -> Image.Image:
-    "`im` as RGB, with its transparent pixels (alpha channel or transparent colour) composited on white"
+def _to_8bit(im:Image.Image) -> Image.Image:
+    "A one-channel image of more than 8 bits as 8-bit 'L': 16-bit by the full 16-bit range, 32-bit integers and floats by their values' range"
+    a = np.asarray(im).astype(np.float64)
+    if im.mode.startswith('I;16'): return Image.fromarray((a / 257).round().astype(np.uint8))   # 0..65535 -> 0..255
+    if not np.isfinite(a).all(): raise ValueError(f"the {im.mode}-mode image holds NaN or infinite values")
+    lo, hi = a.min(), a.max()                                                                     # no fixed range: min..max -> 0..255
+    return Image.fromarray((255 * (a - lo) / (hi - lo) if hi > lo else 0 * a).round().astype(np.uint8))
+
+def to_rgb(im:Image.Image) -> Image.Image:
+    "`im` as 8-bit RGB: more than 8 bits scaled by their range (not clipped), transparent pixels (alpha or transparent colour) on white"
+    if im.mode in ('I', 'F') or im.mode.startswith('I;16'): im = _to_8bit(im)
     if im.mode not in ('RGBA', 'LA', 'PA', 'RGBa', 'La') and 'transparency' not in im.info: return im.convert('RGB')
     im = im.convert('RGBA')
     return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im).convert('RGB')
 
 def load_image(path, crop_bottom:int=0, # rows to cut off the bottom (Aircraft banner)
               ) -> Image.Image:
-    "Open `path` as an RGB PIL image (grayscale, CMYK, palette... converted), with `crop_bottom` rows cut off"
+    "Open `path` as an 8-bit RGB PIL image (`to_rgb`: grayscale, CMYK, palette, 16-bit, float... converted), with `crop_bottom` rows cut off"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"image file not found: {path}")
     try:
         with Image.open(path) as im:
             im.load()                # decode now, so that a truncated file fails here, with its name
-            img = _on_white(im)
+            img = to_rgb(im)
     except Exception as e: raise BadImageError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
     if crop_bottom: img = img.crop((0, 0, img.width, img.height - crop_bottom))
     return img
 
-def image_size(path) -> tuple:
-    "(W, H) of an image file, from its header only (fast)"
+def image_size(path, decode:bool=False, # also decode the whole file (JPEGs at 1/8 scale: fast), so that a truncated one fails now
+              ) -> tuple:
+    "(W, H) of an image file, from its header only (fast), or (`decode=True`) after reading it through"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"image file not found: {path}")
     try:
-        with Image.open(path) as im: return im.size
+        with Image.open(path) as im:
+            size = im.size
+            if decode:
+                if im.format == 'JPEG': im.draft('RGB', (max(1, size[0] // 8), max(1, size[1] // 8)))
+                im.load()
+            return size
     except Exception as e: raise BadImageError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
+
 
 # %% ../nbs/03_data.ipynb #f483b491
 class BadAnnotationError(ValueError):
@@ -102,6 +118,7 @@ def check_item(path, # the image file
                classes:dict|None=None, # annotation key -> 0-based class (CUB's ids, Aircraft's variants, a CSV's names)
                crop_bottom:int=0, # rows cut off the bottom when the image is loaded (Aircraft's banner)
                xywh:bool=False, # boxes written as x, y, w, h (CUB) instead of x0, y0, x1, y1
+               decode:bool=False, # read the whole image now (your own data), not only its header: a truncated file fails here
               ) -> Item:
     "An `Item` with a known class, an image that exists and boxes that overlap it (clamped to it); else an error naming `where`"
     path, lw = Path(path), label_where or where
@@ -112,7 +129,7 @@ def check_item(path, # the image file
         label = classes[label]
     if not isinstance(label, (int, np.integer)) or not 0 <= label < len(vocab):
         raise BadAnnotationError(f"{lw}: class {label!r} of image {path.name} is not one of the {len(vocab)} classes")
-    try: W, H = image_size(path)
+    try: W, H = image_size(path, decode)
     except (FileNotFoundError, BadImageError) as e: raise type(e)(f"{where}: {e}") from e
     size, out = (W, H - crop_bottom), []
     for b, bw in zip(boxes, _where_each(box_where, where, len(boxes))):
@@ -850,13 +867,26 @@ def _sorted_classes(names) -> list:
     return sorted(set(names), key=lambda s: (0, int(s), '') if s.isdigit() else (1, 0, s))
 
 def _csv_rows(fn):
-    "(line number, fields) of the non-empty rows of a CSV file; a first row starting with 'path' is a header"
+    "(line number, fields) of the non-empty rows of a CSV file (UTF-8); a first row starting with 'path' is a header"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"CSV file not found: {fn}")
-    with open(fn, newline='', encoding='utf-8-sig') as f:
-        rd = csv.reader(f)
-        rows = [(rd.line_num, r) for r in ([v.strip() for v in row] for row in rd) if any(r)]
+    raw = fn.read_bytes()
+    try: text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b'\n') + 1
+        raise BadAnnotationError(f"{fn} line {line}: not UTF-8 text (byte {raw[e.start:e.start + 1]!r}): "
+                                 f"save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')") from None
+    rd = csv.reader(io.StringIO(text, newline=''))
+    rows = [(rd.line_num, r) for r in ([v.strip() for v in row] for row in rd) if any(r)]
     return rows[1:] if rows and rows[0][1][0].lower() == 'path' else rows
+
+def _check_row(r, where):
+    "Raise a `BadAnnotationError` naming `where` unless `r` is `path,label` or `path,label,x0,y0,x1,y1` with no empty field"
+    if len(r) not in (2, 6): raise BadAnnotationError(f"{where}: expected {_CSV_FORMAT}, got {len(r)} field(s): {','.join(r)}")
+    if not r[0]: raise BadAnnotationError(f"{where}: the image path is empty: {','.join(r)}")
+    if not r[1]: raise BadAnnotationError(f"{where}: image {r[0]} has an empty label")
+    if any(r[2:]) and not all(r[2:]):
+        raise BadAnnotationError(f"{where}: the box of image {r[0]} has an empty field: {','.join(r[2:])} (give x0,y0,x1,y1, or no box)")
 
 def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; rows with one path = several boxes
                    root=None, # folder the image paths are relative to (default: the CSV file's folder)
@@ -869,8 +899,7 @@ def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; ro
     for n, r in _csv_rows(csv_file):
         with skip:
             where = f'{csv_file} line {n}'
-            if len(r) not in (2, 6) or not all(r[:2]) or (any(r[2:]) and not all(r[2:])):
-                raise BadAnnotationError(f"{where}: expected {_CSV_FORMAT}, got {len(r)} field(s): {','.join(r)}")
+            _check_row(r, where)
             im = imgs.setdefault(r[0], dict(label=r[1], where=where, boxes=[], box_where=[]))
             if r[1] != im['label']:
                 raise BadAnnotationError(f"{where}: image {r[0]} has label {r[1]!r} here but {im['label']!r} at {im['where']}")
@@ -879,24 +908,39 @@ def items_from_csv(csv_file, # rows `path,label` or `path,label,x0,y0,x1,y1`; ro
     classes, items = {c: k for k, c in enumerate(vocab)}, Items(vocab=vocab)
     for p, im in imgs.items():
         with skip: items.append(check_item(root/p, im['label'], im['boxes'], vocab, im['where'], box_where=im['box_where'],
-                                           classes=classes))
+                                           classes=classes, decode=True))
     skip.warn(str(csv_file))
     if not items: raise ValueError(f"{csv_file}: no images (rows {_CSV_FORMAT} expected)")
     return items
+
+def _image_tree(path:Path) -> tuple:
+    "(the image files under `path`, sorted; the symbolic links under it, not followed); hidden files and folders are left out"
+    files, links = [], []
+    for d, dirs, names in os.walk(path):   # followlinks=False: a linked folder is listed, never entered (no loop, no way out)
+        dirs[:] = sorted(n for n in dirs if not n.startswith('.'))
+        for n in dirs + [n for n in names if not n.startswith('.')]:
+            p = Path(d)/n
+            if p.is_symlink(): links.append(p)
+            elif n in names and p.suffix.lower() in image_extensions: files.append(p)
+    return sorted(files), sorted(links)
 
 def items_from_folder(path, # `path/<class>/<image>`; deeper folders count for their top class folder
                       vocab=None, # class names (default: the sub-folders, sorted); a folder outside them is an error
                       skip_bad:bool=False, # leave out unreadable images with a warning instead of raising
                      ) -> Items:
-    "Your own dataset from class sub-folders: `Items` without boxes (enough to train; evaluation needs boxes)"
+    "Your own dataset from class sub-folders: `Items` without boxes (enough to train; evaluation needs boxes). Symbolic links are not followed."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"dataset folder not found: {path}")
-    files = sorted(f for f in get_image_files(path) if len(f.relative_to(path).parts) > 1)
+    files, links = _image_tree(path)
+    if links: warnings.warn(f"{path}: {len(links)} symbolic link(s) not followed (a link can lead out of the dataset, or back into it "
+                            f"and count its images twice): {', '.join(str(l.relative_to(path)) for l in links[:5])}"
+                            f"{' ...' if len(links) > 5 else ''}; copy or move those images in instead")
+    files = [f for f in files if len(f.relative_to(path).parts) > 1]
     if not files: raise ValueError(f"{path}: no images in class sub-folders (expected {path}/<class>/<image>)")
     vocab = list(vocab) if vocab is not None else _sorted_classes(f.relative_to(path).parts[0] for f in files)
     classes, skip, items = {c: k for k, c in enumerate(vocab)}, _Skipper(skip_bad), Items(vocab=vocab)
     for f in files:
-        with skip: items.append(check_item(f, f.relative_to(path).parts[0], [], vocab, str(f), classes=classes))
+        with skip: items.append(check_item(f, f.relative_to(path).parts[0], [], vocab, str(f), classes=classes, decode=True))
     skip.warn(str(path))
     return items
 

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 
 # %% auto #0
 __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', 'TUNED_COLS', 'MECH_COLS', 'TESTBED_COLS',
-           'RESULT_COLS', 'VIEW_SETS', 'ABLATIONS', 'BACKBONES', 'STUDIES', 'TEST_STUDIES', 'STUDY_DATA', 'KEY_METHODS',
-           'STUDY_SEEDS', 'POWER_Z', 'paper_results', 'table1', 'table2', 'table3', 'to_markdown', 'run_experiments',
-           'merge_results', 'read_results', 'summarize', 'mean_std', 'tuned_accuracy', 'mass_shares', 'mechanism',
-           'split_dls', 'testbed_measures', 'study_seeds', 'run_study', 'study_status', 'study_model', 'study_table',
-           'study_bars', 'seeds_needed', 'resolvable', 't_half', 'seeds_for_interval', 'versus', 'null_versus',
-           'noise_floor', 'study_report', 'paired_figure', 'testbed_report', 'rfga_experiments']
+           'RESULT_COLS', 'RESULT_KEY', 'VIEW_SETS', 'ABLATIONS', 'BACKBONES', 'STUDIES', 'TEST_STUDIES', 'STUDY_DATA',
+           'KEY_METHODS', 'STUDY_SEEDS', 'POWER_Z', 'paper_results', 'table1', 'table2', 'table3', 'to_markdown',
+           'run_experiments', 'merge_results', 'read_results', 'summarize', 'mean_std', 'tuned_accuracy', 'mass_shares',
+           'mechanism', 'split_dls', 'testbed_measures', 'study_seeds', 'run_study', 'study_status', 'study_model',
+           'study_table', 'study_bars', 'seeds_needed', 'resolvable', 't_half', 'seeds_for_interval', 'versus',
+           'null_versus', 'noise_floor', 'study_report', 'paired_figure', 'testbed_report', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -186,7 +186,7 @@ def run_experiments(dataset:str='synthetic', # a dataset of `wsol_dls`: 'synthet
 
 def merge_results(df:pd.DataFrame, csv) -> pd.DataFrame:
     "Merge run rows into the CSV file `csv` (rows of the same dataset, method, variant and seed are replaced); returns it."
-    csv = Path(csv); key = ['dataset', 'method', 'variant', 'seed']
+    csv = Path(csv); key = RESULT_KEY
     csv.parent.mkdir(parents=True, exist_ok=True)
     with _locked(csv): return _merge(df, csv, key)
 
@@ -205,16 +205,37 @@ def _merge(df, csv, key):
     new = df[RESULT_COLS].copy(); new.attrs = {}; new['variant'] = new['variant'].fillna('')
     keep = ~old.set_index(key).index.isin(new.set_index(key).index)
     merged = pd.concat([old[keep], new], ignore_index=True) if keep.any() else new.reset_index(drop=True)
-    merged.to_csv(csv, index=False)
+    tmp = csv.with_name(csv.name + '.tmp')
+    merged.to_csv(tmp, index=False); os.replace(tmp, csv)   # a run killed while writing leaves the CSV as it was
     return merged
 
+RESULT_KEY = ['dataset', 'method', 'variant', 'seed']   # one row per run
+
 def read_results(csv) -> pd.DataFrame:
-    "The runs stored in a results CSV (`variant` as text, '' when empty)."
-    df = pd.read_csv(csv, keep_default_na=False, na_values=[''])
+    "The runs stored in a results CSV, checked: its columns, numbers where numbers belong, one row per (dataset, method, variant, seed)."
+    csv = Path(csv)
+    if csv.is_dir(): raise ValueError(f"{csv} is a folder, not a results file")
+    if not csv.is_file(): raise FileNotFoundError(f"results file not found: {csv}")
+    try: df = pd.read_csv(csv, keep_default_na=False, na_values=[''], dtype=str)
+    except pd.errors.EmptyDataError: raise ValueError(f"{csv} is empty: not a results file (restore it, or delete it to start over)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValueError(f"{csv} is not a readable CSV: {e}") from None
     missing = [c for c in RESULT_COLS if c not in df.columns and c not in FIELD_COLS + TESTBED_COLS]   # older files lack the field's and the testbed's columns
     if missing: raise ValueError(f"{csv}: not a results file, it lacks the columns {missing}")
     df = df.reindex(columns=RESULT_COLS + [c for c in df.columns if c not in RESULT_COLS])
-    df['variant'] = df['variant'].fillna('').astype(str)
+    line = lambda i: i + 2   # the header is line 1
+    for c in ['dataset', 'method', 'variant']: df[c] = df[c].fillna('').str.strip()
+    if len(bad := df.index[(df.dataset == '') | (df.method == '')]):
+        raise ValueError(f"{csv} line {line(bad[0])}: the dataset or the method is empty")
+    for c in ['seed'] + [c for c in df.columns if c not in ('dataset', 'method', 'variant') and c in ROW_COLS + TESTBED_COLS + ['train_seconds', 'NaN CAMs']]:
+        v = pd.to_numeric(df[c], errors='coerce')
+        bad = df.index[(v.isna() & df[c].notna()) | ((v.isna() | (v != v.round()) | (v < 0)) if c == 'seed' else False)]
+        if len(bad): raise ValueError(f"{csv} line {line(bad[0])}: {c} is {df.loc[bad[0], c]!r}, not "
+                                      f"{'a whole number >= 0' if c == 'seed' else 'a number'}")
+        df[c] = v.astype(int) if c == 'seed' else v
+    if (dup := df[df.duplicated(RESULT_KEY, keep=False)]).size:
+        first = dup.iloc[0]; same = dup[(dup[RESULT_KEY] == first[RESULT_KEY]).all(1)]
+        raise ValueError(f"{csv}: the run {first.dataset}/{first.method}/{first.variant or '-'}/seed {first.seed} is stored "
+                         f"{len(same)} times (lines {', '.join(str(line(i)) for i in same.index)}): keep one of them")
     return df
 
 def summarize(df:pd.DataFrame, std:bool=True) -> pd.DataFrame:
@@ -605,6 +626,11 @@ def rfga_experiments(study:Param(f"the table to compute: {', '.join(STUDIES)}", 
                      jobs:Param("trainings at a time, each in its own process with one thread", int)=1,
                      methods:Param("only the runs of these methods, comma-separated (e.g. cam,rfga,rfga_nores,cutmix)", str)=None):
     "Train and score every run of one of the testbed's tables (`STUDIES`) for its seeds; rows go to the CSV as they end."
-    df = run_study(study, seeds=None if seeds is None else tuple(seeds), csv=csv, out=out, resume=not fresh, jobs=jobs,
-                   methods=None if methods is None else [m.strip() for m in methods.split(',') if m.strip()])
+    try:
+        if study not in STUDIES: raise ValueError(f"unknown study {study!r}: choose from {', '.join(STUDIES)}")
+        if bad := [s for s in seeds or [] if s < 0]: raise ValueError(f"--seeds must be whole numbers >= 0, not {bad[0]}")
+        df = run_study(study, seeds=None if seeds is None else tuple(seeds), csv=csv, out=out, resume=not fresh, jobs=jobs,
+                       methods=None if methods is None else [m.strip() for m in methods.split(',') if m.strip()])
+    except (OSError, ValueError) as e: raise SystemExit(f"rfga_experiments: error: {e}")
     if len(df): print(markdown_table(study_table(df if seeds is None else df[df.seed.isin(seeds)])))
+

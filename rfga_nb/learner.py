@@ -5,7 +5,7 @@
 # %% ../nbs/06_learner.ipynb #187e21da
 from __future__ import annotations
 import os, re, math, random, pickle, hashlib, inspect, warnings
-from contextlib import contextmanager
+from contextlib import suppress, contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -27,7 +27,7 @@ from .methods import method_callbacks
 __all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'on_cuda', 'step_lr', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
            'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
            'wsol_learner', 'device_cbs', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
-           'read_checkpoint', 'load_checkpoint']
+           'checkpoint_file', 'read_checkpoint', 'save_checkpoint', 'load_weights', 'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
@@ -377,17 +377,25 @@ class Checkpoint(Callback):
                             names=list(self.recorder.metric_names[1:-1]), config=self.config))
         state['model'] = get_model(self.model).state_dict()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix('.tmp')
-        torch.save(state, tmp); os.replace(tmp, self.path)
+        save_checkpoint(state, self.path)
     def after_fit(self): self.resume_state = None
 
 # %% ../nbs/06_learner.ipynb #e7e48be3
 class CheckpointError(ValueError):
     "A checkpoint that is not loaded: unsafe, truncated or corrupt, or written by a run with other settings."
 
-def read_checkpoint(path) -> dict:
-    "Load a checkpoint written by `Checkpoint` with `weights_only=True`: tensors and plain values only, anything else is refused."
+def checkpoint_file(path) -> Path:
+    "`path` itself, or the `last.pth` of a run folder; a folder of several runs (`rfga_train --method cam,rfga`) is an error naming each"
     path = Path(path)
+    if not path.is_dir() or (path/'last.pth').is_file(): return path/'last.pth' if path.is_dir() else path
+    if runs := sorted(p.parent for p in path.glob('*/last.pth')):
+        raise FileNotFoundError(f"No checkpoint at {path/'last.pth'}: {path} holds one run per method; pass one of them: "
+                                + ' or '.join(f'--checkpoint {r}' for r in runs))
+    return path/'last.pth'
+
+def read_checkpoint(path) -> dict:
+    "Load a checkpoint (a file, or the `last.pth` of a run folder) with `weights_only=True`: tensors and plain values only, anything else is refused."
+    path = checkpoint_file(path)
     if not path.is_file(): raise FileNotFoundError(f"No checkpoint at {path}")
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
@@ -401,10 +409,32 @@ def read_checkpoint(path) -> dict:
     raise CheckpointError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}): "
                           f"delete it or start over with --fresh") from err
 
+def save_checkpoint(st:dict, path):
+    "Write `st` to `path` through a temporary file and a rename: a failed write (disk full) leaves the file there as it was and raises an `OSError` naming `path`"
+    path = Path(path); tmp = path.with_suffix('.tmp')
+    try: torch.save(st, tmp); os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:   # torch's zip writer says RuntimeError for a failed write
+        with suppress(OSError): tmp.unlink()
+        raise OSError(f"could not write {path} ({type(e).__name__}: {str(e).splitlines()[0][:200]}); the file there before is unchanged: "
+                      f"free some disk space (or fix the permissions) and run the same command again") from e
+
+def load_weights(model:nn.Module, st:dict, path=None) -> nn.Module:
+    "Load the weights of checkpoint `st` into `model`; a `CheckpointError` naming the file (`path`) when they do not fit it"
+    mine, theirs = model.state_dict(), st['model']
+    bad = ([f"{k} missing" for k in mine if k not in theirs] + [f"{k} not in the network" for k in theirs if k not in mine] +
+           [f"{k} is {tuple(theirs[k].shape)}, the network's {tuple(v.shape)}" for k, v in mine.items() if k in theirs and theirs[k].shape != v.shape])
+    if bad:
+        cfg = st.get('config') or {}
+        raise CheckpointError(f"{path or 'the checkpoint'}: its weights do not fit the network its settings describe "
+                              f"({cfg.get('method')} on {cfg.get('arch')}, {cfg.get('n_classes')} classes): {len(bad)} tensor(s) differ, e.g. "
+                              + '; '.join(bad[:3]) + ". The file was edited or mixed up: use the checkpoint its run wrote, or start over with --fresh")
+    model.load_state_dict(theirs)
+    return model
+
 def load_checkpoint(learn:Learner, path) -> dict:
     "Load the weights and the optimizer state of checkpoint `path` (or of a checkpoint already read) into `learn`; return the checkpoint."
     st = path if isinstance(path, dict) else read_checkpoint(path)
-    get_model(learn.model).load_state_dict(st['model'])
+    load_weights(get_model(learn.model), st, None if isinstance(path, dict) else path)
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(dict(st['opt'], hypers=L(st['opt']['hypers'])))
     for s in learn.opt.state.values():  # momentum buffers to the parameters' device

@@ -4,22 +4,25 @@
 
 # %% ../nbs/10_predict.ipynb #fb8efcce
 from __future__ import annotations
-import os, warnings
+import os, csv, warnings
 from dataclasses import dataclass
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, torch, cv2
 from PIL import Image
 from fastcore.script import call_parse, Param, store_true
 from fastai.torch_core import get_model
-from fastai.data.transforms import get_image_files
-from .data import load_image, valid_tfm, normalize
+from fastai.data.transforms import get_image_files, image_extensions
+from .data import load_image, to_rgb, valid_tfm, normalize
 from .metrics import normalize_cams, quantize_cams, resize_cams, threshold_boxes
-from .learner import read_checkpoint
+from .learner import read_checkpoint, checkpoint_file
 from .viz import model_from_checkpoint, new_figure, draw_box, _overlay, _snap
 from .cli import _fail
+try: import fcntl
+except ImportError: fcntl = None   # Windows: no lock on the output
 
 # %% auto #0
-__all__ = ['DEFAULT_TAU', 'PRED_COLS', 'Localization', 'localize', 'predictions_table', 'localization_figure', 'rfga_predict']
+__all__ = ['DEFAULT_TAU', 'PRED_COLS', 'Localization', 'localizations', 'localize', 'predictions_table', 'localization_figure',
+           'rfga_predict']
 
 # %% ../nbs/10_predict.ipynb #f19d4b75
 DEFAULT_TAU = 0.2   # the fallback τ: the CAM paper's 20 % of the maximum (Zhou et al., 2016)
@@ -40,12 +43,85 @@ class Localization:
         return (f"Localization({Path(self.source).name or 'image'}, {self.name!r}, score={self.score:.3f}, "
                 f"boxes={self.boxes.tolist()}, tau={self.tau:.2f})")
 
-def _predictor(m, size):
-    "dict(model, size, vocab, tau, tau_from) of a checkpoint (file or folder), a Learner or a bare model"
+def localizations(model_or_checkpoint, # a checkpoint (`last.pth` or its run folder), a Learner, or a WSOL model
+                  images, # image files, PIL images, or a (B,3,H,W) tensor batch (uint8, or normalised like `wsol_dls`'s)
+                  tau:float|None=None, # CAM threshold in [0, 1); None: the stored optimal τ, else `DEFAULT_TAU` (with a warning)
+                  multi_contour:bool=False, # a box per contour of the mask, not only the largest one's
+                  labels=None, # the class of each image to localize (default: the predicted one)
+                  size:int|None=None, # the network's input side (default: the checkpoint's or Learner's)
+                  bs:int=32, # images per forward pass
+                  device=None, # default: the model's, or CUDA when available for a checkpoint
+                 ):
+    "`localize` one image at a time (a generator): it holds one batch at the network's size and one CAM at the image's size"
+    if tau is not None and not 0 <= tau < 1: raise ValueError(f"localize: tau must be in [0, 1), got {tau}")
+    if not isinstance(bs, (int, np.integer)) or isinstance(bs, bool) or bs < 1: raise ValueError(f"localize: bs must be a whole number >= 1, got {bs!r}")
+    p = _predictor(model_or_checkpoint, size, device)
+    if not isinstance(images, torch.Tensor) and p['size'] is None:
+        raise ValueError("localize: give size= (the network's input side) to use a bare model on images")
+    if tau is None:
+        tau, p['tau_from'] = p['tau'], p['tau_from']
+        if tau is None:
+            warnings.warn(f"{p['where']} has no optimal τ (score it first: rfga_eval, or pass tau=); using τ = {DEFAULT_TAU}, "
+                          f"the CAM paper's 20 % of the maximum")
+            tau, p['tau_from'] = DEFAULT_TAU, 'the default (the CAM paper)'
+    else: p['tau_from'] = 'given'
+    p['tau'] = _snap(tau)   # a τ of the metric's grid is the metric's own float, so that int(τ·max) is the same
+    return _localizations(p, images, multi_contour, labels, bs)
+
+def localize(model_or_checkpoint, images, tau:float|None=None, multi_contour:bool=False, labels=None, size:int|None=None,
+             bs:int=32, device=None) -> list:
+    "Class, score, CAM and box(es) of each image, in the image's own pixels: a list of `Localization` (arguments: `localizations`)"
+    return list(localizations(model_or_checkpoint, images, tau, multi_contour, labels, size, bs, device))
+
+# %% ../nbs/10_predict.ipynb #bb054b5e
+PRED_COLS = ['image', 'width', 'height', 'label', 'class', 'score', 'tau', 'box', 'x0', 'y0', 'x1', 'y1']
+
+def predictions_table(locs:list) -> pd.DataFrame:
+    "One row per box of a list of `Localization`s (columns `PRED_COLS`)"
+    return pd.DataFrame([r for l in locs for r in _pred_rows(l)], columns=PRED_COLS)
+
+def localization_figure(image, # the image as given (PIL or (H,W,3) array)
+                        loc:Localization, dpi:int=100,
+                        max_side:int=800): # a larger image is drawn at this size (the CAM and boxes with it)
+    "The image with its CAM as a heat map and the box(es), titled with the class, score and τ"
+    (W, H), img, cam, boxes = loc.size, to_rgb(image) if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image)), loc.cam, loc.boxes
+    if (s := min(1., max_side / max(W, H))) < 1:
+        w, h = max(1, round(W * s)), max(1, round(H * s))
+        img, cam = img.resize((w, h), Image.BILINEAR), cv2.resize(cam, (w, h), interpolation=cv2.INTER_AREA)
+        boxes = (boxes + .5) * np.array([w / W, h / H] * 2) - .5
+    fig = new_figure(figsize=(max(2., img.width / dpi), max(2., img.height / dpi) + .3))
+    ax = fig.add_subplot()
+    _overlay(ax, np.asarray(img), cam)
+    for b in boxes: draw_box(ax, b)
+    ax.set_title(f'{loc.name} {loc.score:.2f} (τ={loc.tau:.2f})', fontsize=8)
+    return fig
+
+@call_parse
+def rfga_predict(images:Param('image files, or folders of images', str, nargs='+'),
+                 checkpoint:Param('a last.pth written by rfga_train, or its folder', str)=None,
+                 out:Param('the CSV to write: one row per box, in the pixels of each image', str)='preds.csv',
+                 tau:Param('CAM threshold in [0, 1) (default: the optimal τ stored in the checkpoint when it was scored)', float)=None,
+                 multi_contour:Param('a box per contour of the thresholded CAM, not only the largest one', store_true)=False,
+                 overlays:Param('also write a PNG per image (CAM and boxes) into <out>_overlays/', store_true)=False,
+                 bs:Param('images per batch', int)=32):
+    "Boxes for new images: the class, its score and the box(es) of each image, from a trained checkpoint."
+    if checkpoint is None: _fail('rfga_predict', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
+    try:
+        files, out = _image_files(images), Path(out)
+        _check_pred_args(images, files, out, checkpoint, overlays)
+        locs = localizations(checkpoint, files, tau=tau, multi_contour=multi_contour, bs=bs)
+        n_box, n_img, first = _write_predictions(locs, out, overlays)
+    except (OSError, ValueError) as e: _fail('rfga_predict', e)
+    print(f"{n_box} box(es) for {n_img} image(s), τ = {first.tau:.2f} ({first.tau_from}) -> {out}", flush=True)
+
+# %% ../nbs/10_predict.ipynb #2dea41f1
+def _predictor(m, size, device=None) -> dict:
+    "dict(model, size, vocab, tau, tau_from, where) of a checkpoint (file or run folder), a Learner or a bare model"
     if isinstance(m, (str, Path)):
-        ckpt = Path(m)/'last.pth' if Path(m).is_dir() else Path(m)
+        ckpt = checkpoint_file(m)
         st = read_checkpoint(ckpt); cfg, stored = st.get('config') or {}, st.get('tau') or {}
-        return dict(model=model_from_checkpoint(ckpt), size=size or cfg.get('size'), vocab=cfg.get('vocab'), tau=stored.get('tau'),
+        model = model_from_checkpoint(ckpt).to(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+        return dict(model=model, size=size or cfg.get('size'), vocab=cfg.get('vocab'), tau=stored.get('tau'),
                     tau_from=f"the optimal τ stored in {ckpt} (mIoU on {stored.get('dataset')}, {stored.get('n_images')} images)",
                     where=str(ckpt))
     if hasattr(m, 'dls') and hasattr(m, 'model'):   # a Learner
@@ -64,77 +140,39 @@ def _batches(images, size, bs):
             yield normalize(c) if c.dtype == torch.uint8 else c.float(), [(c.shape[-1], c.shape[-2])] * len(c), [''] * len(c)
         return
     if isinstance(images, (str, Path, Image.Image)): images = [images]
-    if size is None: raise ValueError("localize: give size= (the network's input side) to use a bare model on images")
     images = list(images)
     for i in range(0, len(images), bs):
         xs, sizes, srcs = [], [], []
         for im in images[i:i + bs]:
-            img = im.convert('RGB') if isinstance(im, Image.Image) else load_image(im)
+            img = to_rgb(im) if isinstance(im, Image.Image) else load_image(im)   # the pixels training and evaluation see
             xs.append(torch.from_numpy(np.array(valid_tfm(img, np.zeros((0, 4)), size)[0], np.uint8)).permute(2, 0, 1))
             sizes.append(img.size); srcs.append('' if isinstance(im, Image.Image) else str(im))
         yield normalize(torch.stack(xs)), sizes, srcs
 
 @torch.no_grad()
-def localize(model_or_checkpoint, # a checkpoint (`last.pth` or its folder), a Learner, or a WSOL model
-             images, # image files, PIL images, or a (B,3,H,W) tensor batch (uint8, or normalised like `wsol_dls`'s)
-             tau:float|None=None, # CAM threshold in [0, 1); None: the stored optimal τ, else `DEFAULT_TAU` (with a warning)
-             multi_contour:bool=False, # a box per contour of the mask, not only the largest one's
-             labels=None, # the class of each image to localize (default: the predicted one)
-             size:int|None=None, # the network's input side (default: the checkpoint's or Learner's)
-             bs:int=32, # images per forward pass
-             device=None, # default: the model's, or CUDA when available for a checkpoint
-            ) -> list:
-    "Class, score, CAM and box(es) of each image, in the image's own pixels: a list of `Localization`"
-    p = _predictor(model_or_checkpoint, size)
-    model, tau_from = p['model'], 'given'
-    if tau is None:
-        tau, tau_from = p['tau'], p['tau_from']
-        if tau is None:
-            warnings.warn(f"{p['where']} has no optimal τ (score it first: rfga_eval, or pass tau=); using τ = {DEFAULT_TAU}, "
-                          f"the CAM paper's 20 % of the maximum")
-            tau, tau_from = DEFAULT_TAU, 'the default (the CAM paper)'
-    if not 0 <= tau < 1: raise ValueError(f"localize: tau must be in [0, 1), got {tau}")
-    tau = _snap(tau)   # a τ of the metric's grid is the metric's own float, so that int(τ·max) is the same
-    if isinstance(model_or_checkpoint, (str, Path)):
-        model.to(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    dev = next(model.parameters()).device
-    vocab, out, was = p['vocab'], [], model.training
+def _localizations(p:dict, images, multi_contour, labels, bs):
+    "The `Localization`s of `images` with the model and τ of `p` (`_predictor`), one at a time"
+    model, tau, vocab = p['model'], p['tau'], p['vocab']
+    dev, was, n = next(model.parameters()).device, model.training, 0
     model.eval()
     try:
         for x, sizes, srcs in _batches(images, p['size'], bs):
             x = x.to(dev)
             prob = model(x).float().softmax(1)
-            lab = prob.argmax(1) if labels is None else torch.as_tensor(labels[len(out):len(out) + len(x)], device=dev).long()
+            lab = prob.argmax(1) if labels is None else torch.as_tensor(labels[n:n + len(x)], device=dev).long()
             cams = model.cams(x, labels=lab).float().cpu()
             for k, (W, H) in enumerate(sizes):
                 cam = normalize_cams(resize_cams(cams[k], (H, W)))[0]
                 q = quantize_cams(cam)[0].numpy().astype(np.uint8)
                 boxes = threshold_boxes(q, [int(np.int64(tau * q.max()))], multi_contour)[0]
-                c = int(lab[k])
-                out.append(Localization(c, vocab[c] if vocab else str(c), float(prob[k, c]), cam[0].numpy(), boxes.astype(np.int64),
-                                        float(tau), (W, H), srcs[k], tau_from))
+                c = int(lab[k]); n += 1
+                yield Localization(c, vocab[c] if vocab else str(c), float(prob[k, c]), cam[0].numpy(), boxes.astype(np.int64),
+                                   float(tau), (W, H), srcs[k], p['tau_from'])
     finally: model.train(was)
-    return out
 
-# %% ../nbs/10_predict.ipynb #bb054b5e
-PRED_COLS = ['image', 'width', 'height', 'label', 'class', 'score', 'tau', 'box', 'x0', 'y0', 'x1', 'y1']
-
-def predictions_table(locs:list) -> pd.DataFrame:
-    "One row per box of a list of `Localization`s (columns `PRED_COLS`)"
-    return pd.DataFrame([dict(image=l.source, width=l.size[0], height=l.size[1], label=l.label, score=l.score, tau=l.tau, box=j,
-                              x0=b[0], y0=b[1], x1=b[2], y1=b[3], **{'class': l.name})
-                         for l in locs for j, b in enumerate(l.boxes)], columns=PRED_COLS)
-
-def localization_figure(image, # the image as given (PIL or (H,W,3) array)
-                        loc:Localization, dpi:int=100):
-    "The image with its CAM as a heat map and the box(es), titled with the class, score and τ"
-    W, H = loc.size
-    fig = new_figure(figsize=(max(2., W / dpi), max(2., H / dpi) + .3))
-    ax = fig.add_subplot()
-    _overlay(ax, np.asarray(image), loc.cam)
-    for b in loc.boxes: draw_box(ax, b)
-    ax.set_title(f'{loc.name} {loc.score:.2f} (τ={loc.tau:.2f})', fontsize=8)
-    return fig
+def _pred_rows(l:Localization) -> list:
+    "The CSV rows of one image (columns `PRED_COLS`): one per box"
+    return [[l.source, l.size[0], l.size[1], l.label, l.name, l.score, l.tau, j, *map(int, b)] for j, b in enumerate(l.boxes)]
 
 def _image_files(args) -> list:
     "Image files from file and folder arguments (a folder: its images, recursively, sorted)"
@@ -144,26 +182,51 @@ def _image_files(args) -> list:
         out += sorted(get_image_files(p)) if p.is_dir() else [p]
     return out
 
-@call_parse
-def rfga_predict(images:Param('image files, or folders of images', str, nargs='+'),
-                 checkpoint:Param('a last.pth written by rfga_train, or its folder', str)=None,
-                 out:Param('the CSV to write: one row per box, in the pixels of each image', str)='preds.csv',
-                 tau:Param('CAM threshold in [0, 1) (default: the optimal τ stored in the checkpoint when it was scored)', float)=None,
-                 multi_contour:Param('a box per contour of the thresholded CAM, not only the largest one', store_true)=False,
-                 overlays:Param('also write a PNG per image (CAM and boxes) into <out>_overlays/', store_true)=False,
-                 bs:Param('images per batch', int)=32):
-    "Boxes for new images: the class, its score and the box(es) of each image, from a trained checkpoint."
-    if checkpoint is None: _fail('rfga_predict', 'give --checkpoint PATH: a last.pth written by rfga_train, or its folder')
-    files = _image_files(images)
-    try:
-        if missing := [f for f in files if not f.is_file()]: raise FileNotFoundError(f"image file not found: {missing[0]}")
-        if not files: raise FileNotFoundError(f"no images in {' '.join(images)}")
-        locs = localize(checkpoint, files, tau=tau, multi_contour=multi_contour, bs=bs)
-    except (OSError, ValueError) as e: _fail('rfga_predict', e)
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    df, tmp = predictions_table(locs), out.with_name(out.name + '.tmp')
-    df.to_csv(tmp, index=False); os.replace(tmp, out)
+def _overlay_dir(out:Path) -> Path: return out.with_name(out.stem + '_overlays')
+
+def _check_pred_args(images, files, out:Path, checkpoint, overlays:bool):
+    "Raise an error naming the problem unless the images exist and `out` can be written without harming an input or a checkpoint"
+    if missing := [f for f in files if not f.is_file()]: raise FileNotFoundError(f"image file not found: {missing[0]}")
+    if not files: raise FileNotFoundError(f"no images in {' '.join(map(str, images))}")
+    if out.is_dir(): raise ValueError(f"--out {out} is a folder: give the CSV file to write, e.g. --out {out/'preds.csv'}")
+    if up := next((p for p in out.parents if p.exists() and not p.is_dir()), None):
+        raise ValueError(f"--out {out}: {up} is a file, not a folder")
+    real = out.resolve()
+    if out.suffix.lower() in image_extensions or any(f.resolve() == real for f in files):
+        raise ValueError(f"--out {out} is {'one of the input images' if any(f.resolve() == real for f in files) else 'an image file name'}: "
+                         f"give the CSV file to write, e.g. --out preds.csv")
+    if out.suffix.lower() in ('.pth', '.pt', '.partial') or real == checkpoint_file(checkpoint).resolve():
+        raise ValueError(f"--out {out} would overwrite a checkpoint: give the CSV file to write, e.g. --out preds.csv")
+    if out.is_file():
+        with open(out, 'rb') as f: head = f.readline().strip()
+        if head != ','.join(PRED_COLS).encode():   # rfga_predict replaces only a CSV of its own
+            raise ValueError(f"--out {out} exists and is not a CSV written by rfga_predict: give another file name (or delete it first)")
     if overlays:
-        d = out.with_name(out.stem + '_overlays'); d.mkdir(exist_ok=True)
-        for i, (f, l) in enumerate(zip(files, locs)): localization_figure(load_image(f), l).savefig(d/f'{i:04d}_{f.stem}.png')
-    print(f"{len(df)} box(es) for {len(locs)} image(s), τ = {locs[0].tau:.2f} ({locs[0].tau_from}) -> {out}", flush=True)
+        d = _overlay_dir(out).resolve()
+        if inside := [f for f in files if d in f.resolve().parents]:
+            raise ValueError(f"the input image {inside[0]} is in {_overlay_dir(out)}, where --overlays writes: give another --out")
+
+def _write_predictions(locs, out:Path, overlays:bool=False) -> tuple:
+    "Write the rows of `locs` into `out` as each image is done (through `<out>.partial`) and its overlay; (boxes, images, first `Localization`)"
+    partial, d = out.with_name(out.name + '.partial'), _overlay_dir(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if overlays: d.mkdir(exist_ok=True)
+        f = open(partial, 'a', newline='')
+    except OSError as e: raise OSError(f"--out {out}: cannot write there ({e.strerror or e})") from e
+    try:
+        if fcntl is not None: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)   # two rfga_predict into one --out: the second stops
+    except BlockingIOError: f.close(); raise OSError(f"--out {out}: another rfga_predict is writing it now ({partial})") from None
+    f.truncate(0)   # a crashed run's rows: replaced
+    n_box = n_img = 0; first = None
+    with f:
+        w = csv.writer(f); w.writerow(PRED_COLS)
+        try:
+            for l in locs:
+                rows = _pred_rows(l); w.writerows(rows); f.flush()
+                if overlays: localization_figure(load_image(l.source), l).savefig(d/f'{n_img:04d}_{Path(l.source).stem}.png')
+                n_box, n_img, first = n_box + len(rows), n_img + 1, first or l
+        except Exception as e:
+            raise OSError(f"{e} (the rows of the {n_img} image(s) done are in {partial}; {out} is as it was)") from e
+    os.replace(partial, out)
+    return n_box, n_img, first

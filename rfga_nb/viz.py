@@ -16,7 +16,7 @@ from fastcore.imports import IN_NOTEBOOK
 from fastai.vision.core import imagenet_stats
 from .rfga import RFGA
 from .metrics import box_accuracy, normalize_cams, quantize_cams, resize_cams, threshold_boxes
-from .learner import evaluate, read_checkpoint
+from .learner import evaluate, read_checkpoint, load_weights
 from .models import build_model
 
 # %% auto #0
@@ -471,7 +471,7 @@ def model_from_checkpoint(path, # a checkpoint written by `rfga_nb.learner.Check
         raise ValueError(f"{path}: the checkpoint has no run configuration (config with method, n_classes, arch): "
                          f"build the model yourself and load st['model'] into it")
     m = build_model(cfg['method'], cfg['n_classes'], arch=cfg['arch'], pretrained=False, **(cfg.get('model_kw') or {}))
-    m.load_state_dict(st['model'])
+    load_weights(m, st, path)
     return m.eval()
 
 def _as_dict(models) -> dict:
