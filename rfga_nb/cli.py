@@ -28,9 +28,9 @@ except ImportError: fcntl = None   # Windows: no run-folder lock
 
 # %% auto #0
 __all__ = ['DELTAS', 'PAPER_COLS', 'FIELD_COLS', 'ROW_COLS', 'MIN_SIZE', 'result_row', 'markdown_table', 'run_lock',
-           'default_out', 'PrintTable', 'write_results', 'history', 'run_dls', 'train', 'evaluate_checkpoint',
-           'check_vocab', 'store_tau', 'compare', 'check_train_args', 'check_train_data', 'print_row', 'rfga_train',
-           'rfga_eval']
+           'default_out', 'PrintTable', 'write_results', 'history', 'run_recipe', 'run_dls', 'train',
+           'evaluate_checkpoint', 'check_vocab', 'store_tau', 'compare', 'check_train_args', 'check_train_data',
+           'print_row', 'rfga_train', 'rfga_eval']
 
 # %% ../nbs/08_cli.ipynb #be9d0a6c
 DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -143,6 +143,10 @@ def history(learn) -> pd.DataFrame|None:
     names = list(learn.recorder.metric_names[1:len(vals[0]) + 1])
     return pd.DataFrame([list(v) for v in vals], columns=names).rename_axis('epoch')
 
+def run_recipe(dataset:str, recipe:str|dict|None=None, **overrides) -> dict:
+    "The recipe a `train` run of `dataset` uses: `recipe`, else `cpu` on a synthetic set and `paper` otherwise, with `overrides`"
+    return get_recipe(recipe or ('cpu' if dataset in SYNTHETIC else 'paper'), **overrides)
+
 def run_dls(dataset:str, r:dict, path=None, seed:int=0, dls_kw:dict|None=None, valid:str|None=None) -> tuple:
     "The data settings and DataLoaders of a `train` run: `(dls_kw, recipe_dls(...))`"
     dls_kw = {'seed': seed, **(dls_kw or {}), **({'valid': valid} if valid is not None else {})}
@@ -155,7 +159,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
           figures:bool=True, verbose:bool=True, dls_kw:dict|None=None, valid:str|None=None,
           model_kw:dict|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
-    r = get_recipe(recipe or ('cpu' if dataset in SYNTHETIC else 'paper'), arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
+    r = run_recipe(dataset, recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
     with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule: the same row on any CPU
         return _train(dataset, method, r, path=path, out=out, eval_every=eval_every, seed=seed, fresh=fresh, figures=figures,
                       verbose=verbose, dls_kw=dls_kw, valid=valid, model_kw=model_kw)
@@ -301,8 +305,7 @@ def compare(dataset:str='synthetic', # a dataset of `wsol_dls`
             futs = {m: ex.submit(worker, dict(dataset=dataset, method=m, out=out/m, verbose=False, figures=False, **kwargs)) for m in methods}
             runs = {m: f.result() for m, f in futs.items()}
         for m in methods: runs[m]['model'] = model_from_checkpoint(out/m/'last.pth')
-        kw = {k: kwargs[k] for k in ('recipe', 'arch', 'pretrained', 'epochs', 'bs', 'size', 'lr') if kwargs.get(k) is not None}
-        r = get_recipe(kw.pop('recipe', None) or ('cpu' if dataset in SYNTHETIC else 'paper'), **kw)
+        r = run_recipe(dataset, **{k: kwargs.get(k) for k in ('recipe', 'arch', 'pretrained', 'epochs', 'bs', 'size', 'lr')})
         dls = run_dls(_abs_spec(dataset), r, kwargs.get('path'), kwargs.get('seed', 0), kwargs.get('dls_kw'), _abs_spec(kwargs.get('valid')))[1]
     else:
         runs = {}
