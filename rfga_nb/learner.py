@@ -26,15 +26,16 @@ from .methods import method_callbacks
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'on_cuda', 'step_lr', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
            'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
-           'wsol_learner', 'device_cbs', 'rng_state', 'set_rng_state', 'Checkpoint', 'CheckpointError',
-           'checkpoint_file', 'read_checkpoint', 'save_checkpoint', 'load_weights', 'load_checkpoint']
+           'wsol_learner', 'cpu_bf16_supported', 'CPUBF16', 'device_cbs', 'rng_state', 'set_rng_state', 'Checkpoint',
+           'CheckpointError', 'checkpoint_file', 'read_checkpoint', 'save_checkpoint', 'load_weights',
+           'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
 RECIPES = dict(
     paper=dict(epochs=60, bs=20, size=448, opt='sgd', lr=0.01, step_size=15, gamma=0.1, mom=0.9, wd=1e-4,
                lr_mult=10., arch='resnet50', pretrained=True, threads=1, eval_every=1),
     cpu=dict(epochs=16, bs=32, size=64, resize=72, n_train=4000, opt='adam', lr=2e-3, step_size=12, gamma=0.1, mom=0.9, wd=1e-4,
-             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0, channels_last=True,
+             lr_mult=1., arch='resnet18', pretrained=False, output_stride=8, width=16, threads=1, eval_every=0, channels_last=True, bf16=True,
              # the width of the other backbones (`arch='vgg16'` ...): their time per batch is about resnet18's at width 16
              # (measured in 04_models, one core, bs 32 at 96 px: vgg16 at width 8 1.0x, inception_v3 at width 4 0.9x, at 8 1.5x)
              widths=dict(vgg16=8, inception_v3=4)),
@@ -302,7 +303,7 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
     model_kw = {**{k: r[k] for k in ('output_stride', 'width') if r.get(k) is not None}, **(model_kw or {})}
     if model is None: model = build_model(method, dls.c, arch=r['arch'], pretrained=r['pretrained'], **model_kw)
     cbs = L(method_callbacks(method, **(method_kw or {}))) + [NaNGuard(), EvalEvery(ifnone(eval_every, r.get('eval_every', 1)))] + \
-          (device_cbs(channels_last=r.get('channels_last', False)) if gpu else []) + L(cbs)
+          (device_cbs(channels_last=r.get('channels_last', False), cpu_bf16=r.get('bf16', False)) if gpu else []) + L(cbs)
     learn = Learner(dls, model, loss_func=wsol_loss, opt_func=opt_func(r),
                     lr=r['lr'], wd=r['wd'], splitter=wsol_splitter, metrics=wsol_metrics() if metrics and ifnone(eval_every, r.get('eval_every', 1)) else None, cbs=cbs)
     learn.recipe = r
@@ -312,12 +313,31 @@ def wsol_learner(dls, # DataLoaders of batches `(x, y, boxes)`, e.g. from `wsol_
     return learn
 
 # %% ../nbs/06_learner.ipynb #1e2eb548
+def cpu_bf16_supported() -> bool:
+    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): oneDNN's bf16 kernels are fast only there."
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+class CPUBF16(Callback):
+    "bfloat16 autocast of the forward pass and the loss on a CPU; weights, gradients and the optimiser stay float32."
+    order = MixedPrecision.order
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_loss(self): self._close()
+    def after_batch(self): self._close()   # a batch without a loss (no targets) or a cancelled one
+    def after_fit(self): self._close()
+    def _close(self):
+        if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+
 def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
                amp:str|None=None, # 'bf16', 'fp16', or None: bf16 where the GPU supports it
-               channels_last:bool=False) -> list: # on a CPU too (the `cpu` recipe: measured faster there)
-    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last if asked, else nothing."
+               channels_last:bool=False, # on a CPU too (the `cpu` recipe: measured faster there)
+               cpu_bf16:bool=False) -> list: # bf16 autocast on a CPU (the `cpu` recipe), where the CPU has bf16 (else a warning)
+    "Callbacks for fast training: channels-last + mixed precision on a GPU; on a CPU channels-last and bf16 if asked."
     cuda = on_cuda() if cuda is None else cuda
-    if not cuda: return [ChannelsLast()] if channels_last else []
+    if not cuda:
+        if cpu_bf16 and not cpu_bf16_supported():
+            warnings.warn("this CPU has no native bfloat16 (AVX512-BF16/AMX): training in float32, slower, and its rows "
+                          "differ from those of a bf16 CPU"); cpu_bf16 = False
+        return ([ChannelsLast()] if channels_last else []) + ([CPUBF16()] if cpu_bf16 else [])
     torch.backends.cudnn.benchmark = True
     amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
     return [ChannelsLast(), MixedPrecision(amp)]
