@@ -1,6 +1,6 @@
 """pytest driver: every notebook is a test (run by `nbdev_test`), and the generated files must be in sync.
 
-Run from the repository root: `pytest nbs`. Heavy cells are flagged `slow`/`gpu`. By default the `slow` cells are
+Run from the repository root: `pytest nbs` (the notebooks run in parallel, one pytest-xdist worker per core). Heavy cells are flagged `slow`/`gpu`. By default the `slow` cells are
 skipped and the `gpu` cells run with CUDA hidden (`CUDA_VISIBLE_DEVICES=`), so that each must skip itself the way it
 does in "Run All" on a CPU machine. `RFGA_TEST_FLAGS="slow gpu"` runs both for real (passed to `nbdev_test --flags`,
 CUDA left as it is)."""
@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NBS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+# the longest notebooks first (seconds of `nbdev_test` on 2 cores: 08 ~290, 02b ~60, 10 ~50, the others under 40), so that
+# pytest-xdist's workers (`-n auto`, settings in pyproject.toml) start them at once and end together
+LONGEST = ['08_cli.ipynb', '02b_fast_boxes.ipynb', '10_predict.ipynb']
+NBS = sorted((p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_')), key=lambda n: (n not in LONGEST, LONGEST.index(n) if n in LONGEST else 0, n))
 BIN = Path(sys.executable).parent
 
+def _threads() -> str:
+    "CPU threads for one test's process: the cores shared among pytest-xdist's workers; alone, OMP_NUM_THREADS or 2."
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))
+    if workers > 1: return str(max(1, (os.cpu_count() or 2) // workers))
+    return os.environ.get('OMP_NUM_THREADS', '2')
+
 def _run(args, cwd=ROOT, env=None, **kw):
-    env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
-    env.setdefault('OMP_NUM_THREADS', '2')
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1', 'OMP_NUM_THREADS': _threads(), **(env or {})}
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, **kw)
 
 def _test_flags():
