@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # the longest notebooks first (seconds of `nbdev_test` on 2 cores: 08 ~290, 02b ~60, 10 ~50, the others under 40), so that
 # pytest-xdist's workers (`-n auto`, settings in pyproject.toml) start them at once and end together
 LONGEST = ['08_cli.ipynb', '02b_fast_boxes.ipynb', '10_predict.ipynb']
-NBS = sorted((p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_')), key=lambda n: (n not in LONGEST, LONGEST.index(n) if n in LONGEST else 0, n))
+NBS = sorted((p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_')), key=lambda n: (LONGEST.index(n) if n in LONGEST else len(LONGEST), n))
 BIN = Path(sys.executable).parent
 
 def _threads() -> str:
