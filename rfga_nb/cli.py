@@ -160,7 +160,7 @@ def train(dataset:str='synthetic', method:str='rfga', recipe:str|None=None, arch
           model_kw:dict|None=None) -> dict:
     "Train `method` on `dataset`, evaluate the last epoch, write the results to `out`; see `rfga_train`."
     r = run_recipe(dataset, recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, size=size, lr=lr)
-    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule: the same row on any CPU
+    with cpu_threads(r.get('threads') if not on_cuda() else None):   # the recipe's numerics rule: the same row with any thread count
         return _train(dataset, method, r, path=path, out=out, eval_every=eval_every, seed=seed, fresh=fresh, figures=figures,
                       verbose=verbose, dls_kw=dls_kw, valid=valid, model_kw=model_kw)
 
@@ -195,6 +195,7 @@ def _train(dataset, method, r, path=None, out=None, eval_every=None, seed=0, fre
     if getattr(learn, 'diverged', None): warnings.warn(f"{dataset}/{method}: training diverged ({learn.diverged}); the scores below are of a broken model")
     learn.model.to(memory_format=torch.contiguous_format)   # score as a model loaded from its checkpoint is scored (rfga_eval, a resumed run): the same kernels, the same row
     res = evaluate(learn.model, dls.valid)
+    res['numerics'] = numerics(learn)   # the machine kind and arithmetic of this row (`06_learner`): metrics.json keeps it
     learn.wsol_results = res   # what the metrics callback leaves on a Learner that validated: `localize(learn)` reads its τ
     store_tau(ckpt, res, valid or dataset)
     row = result_row(res, dataset=dataset, method=method)

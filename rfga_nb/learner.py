@@ -26,8 +26,8 @@ from .methods import method_callbacks
 # %% auto #0
 __all__ = ['RECIPES', 'get_recipe', 'cpu_threads', 'on_cuda', 'step_lr', 'wsol_loss', 'EvalEvery', 'NaNGuard', 'evaluate',
            'mean_train_box', 'fixed_box_baseline', 'check_resumable', 'schedule', 'opt_func', 'recipe_dls',
-           'wsol_learner', 'cpu_bf16_supported', 'CPUBF16', 'device_cbs', 'rng_state', 'set_rng_state', 'Checkpoint',
-           'CheckpointError', 'checkpoint_file', 'read_checkpoint', 'save_checkpoint', 'load_weights',
+           'wsol_learner', 'cpu_bf16_supported', 'CPUBF16', 'device_cbs', 'numerics', 'rng_state', 'set_rng_state',
+           'Checkpoint', 'CheckpointError', 'checkpoint_file', 'read_checkpoint', 'save_checkpoint', 'load_weights',
            'load_checkpoint']
 
 # %% ../nbs/06_learner.ipynb #460f9f1f
@@ -341,6 +341,18 @@ def device_cbs(cuda:bool|None=None, # None: decide from `default_device()`
     torch.backends.cudnn.benchmark = True
     amp = amp or ('bf16' if torch.cuda.is_bf16_supported() else 'fp16')
     return [ChannelsLast(), MixedPrecision(amp)]
+
+# %% ../nbs/06_learner.ipynb #33d9ddfa
+def numerics(learn=None) -> dict: # the Learner of the run (None: the machine only)
+    "What fixes a run's arithmetic beside the seed: the library versions, the device, the CPU (name, instruction set, AMX, bf16), the threads, and whether bf16 autocast ran."
+    import fastai, platform
+    caps = getattr(torch.cpu, 'get_capabilities', dict)()   # torch >= 2.4; older ones: the level only
+    cbs = list(getattr(learn, 'cbs', None) or [])
+    cuda = on_cuda()
+    return dict(torch=torch.__version__, fastai=fastai.__version__, device=torch.cuda.get_device_name() if cuda else 'cpu',
+                cpu=caps.get('cpu_name', platform.processor()), isa=torch.backends.cpu.get_cpu_capability(),
+                amx=bool(caps.get('amx_bf16', False)), cpu_bf16=cpu_bf16_supported(), threads=torch.get_num_threads(),
+                bf16=any(isinstance(c, CPUBF16) for c in cbs) or any(isinstance(c, MixedPrecision) and c.amp_mode.value == 'bf16' for c in cbs))
 
 # %% ../nbs/06_learner.ipynb #2aef4a7f
 def _plain(o, at:str='checkpoint'):
