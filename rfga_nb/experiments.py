@@ -24,7 +24,8 @@ __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', '
            'run_experiments', 'merge_results', 'read_results', 'summarize', 'mean_std', 'tuned_accuracy', 'mass_shares',
            'mechanism', 'split_dls', 'testbed_measures', 'study_seeds', 'run_study', 'study_status', 'study_model',
            'study_table', 'study_bars', 'seeds_needed', 'resolvable', 't_half', 'seeds_for_interval', 'versus',
-           'null_versus', 'noise_floor', 'study_report', 'paired_figure', 'testbed_report', 'rfga_experiments']
+           'null_versus', 'noise_floor', 'study_report', 'paired_figure', 'testbed_report', 'rerun_report',
+           'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -351,11 +352,12 @@ STUDIES = {  # a results table -> its runs: (dataset, method, variant, more `tra
     'test_whole': [('synthetic-whole', m, '', {}) for m in TABLE1_METHODS],
     'test_shapes': [('synthetic-shapes', 'cam', '', {})],   # the shape check (`03_data`; the recipe was fitted to its tune split)
     'test_views': [('synthetic', 'rfga', f'views={v}', {'model_kw': {'attn_kw': {'views': v}}}) for v in 'hw'],   # a noise floor
+    'test_rerun': [('synthetic', m, 'rerun', {}) for m in ('cam', 'rfga')],   # test_birds' runs again: the machine's own effect
 }
 TEST_STUDIES = [k for k in STUDIES if k.startswith('test_')]
 STUDY_DATA = {k: dict(valid_split='test', n_valid=1000) for k in TEST_STUDIES}   # `wsol_dls` settings of a study's runs
 KEY_METHODS = ['cam', 'rfga', 'rfga_nores', 'cutmix']   # the paper's comparison and the best erasing method (Table 1 below)
-STUDY_SEEDS = {'test_birds': (10, 5), 'test_whole': (10, 5), 'test_shapes': (3, 3), 'test_views': (5, 5)}  # (KEY_METHODS, others)
+STUDY_SEEDS = {'test_birds': (10, 5), 'test_whole': (10, 5), 'test_shapes': (3, 3), 'test_views': (5, 5), 'test_rerun': (5, 5)}  # (KEY_METHODS, others)
 
 def study_seeds(name:str, # a key of `STUDIES`
                 method:str) -> list: # a method of the study
@@ -615,6 +617,31 @@ def testbed_report(df:pd.DataFrame, # the rows of one test study, one dataset (e
     out['mech'] = study_table(df, mech)
     print(markdown_table(out['mech']))
     return out
+
+# %% ../nbs/09_experiments.ipynb #dca62aeb
+def rerun_report(stored:pd.DataFrame, # rows of a test study (e.g. `test_birds`), the runs with variant ''
+                 rerun:pd.DataFrame, # rows of `test_rerun`: some of those runs again (variant 'rerun')
+                 col:str='Avg', # the result compared
+                 ref:str='cam', key:str='rfga') -> pd.DataFrame: # the comparison `key` − `ref` is also compared
+    "Each rerun method (and `key` − `ref`) against its stored rows, paired by seed: seeds, rows identical in every result column, mean difference rerun − stored, sd, 95 % t-interval."
+    cols = [c for c in ROW_COLS + TESTBED_COLS if c in stored.columns and c in rerun.columns]
+    a = stored[stored.variant.fillna('') == ''].set_index(['method', 'seed'])
+    b = rerun.set_index(['method', 'seed'])
+    val = lambda t, m, ss: pd.to_numeric(t.loc[[(m, s) for s in ss], col]).to_numpy()
+    seeds = {m: sorted(s for mm, s in b.index if mm == m and (m, s) in a.index) for m in dict.fromkeys(rerun.method)}
+    rows = {}
+    for m, ss in seeds.items():
+        same = sum(a.loc[(m, s), cols].astype(str).tolist() == b.loc[(m, s), cols].astype(str).tolist() for s in ss)
+        rows[m] = dict(n=len(ss), identical=same, d=val(b, m, ss) - val(a, m, ss))
+    if ref in seeds and key in seeds:
+        ss = sorted(set(seeds[ref]) & set(seeds[key]))
+        rows[f'{key} - {ref}'] = dict(n=len(ss), identical=np.nan,
+                                      d=(val(b, key, ss) - val(b, ref, ss)) - (val(a, key, ss) - val(a, ref, ss)))
+    out = {}
+    for k, r in rows.items():
+        d, n = r['d'], r['n']; sd = d.std(ddof=1) if n > 1 else np.nan; h = t_half(n, sd)
+        out[k] = dict(n=n, identical=r['identical'], diff=d.mean() if n else np.nan, sd=sd, lo=d.mean() - h, hi=d.mean() + h)
+    return pd.DataFrame.from_dict(out, orient='index').rename_axis('rerun − stored')
 
 # %% ../nbs/09_experiments.ipynb #a1dd8d2f
 @call_parse
