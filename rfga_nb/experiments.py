@@ -24,8 +24,8 @@ __all__ = ['PAPER_NAMES', 'TABLE1_METHODS', 'TABLE3_METHODS', 'DATASET_NAMES', '
            'run_experiments', 'merge_results', 'read_results', 'summarize', 'mean_std', 'tuned_accuracy', 'mass_shares',
            'mechanism', 'split_dls', 'testbed_measures', 'study_seeds', 'run_study', 'study_status', 'study_model',
            'study_table', 'study_bars', 'seeds_needed', 'resolvable', 't_half', 'seeds_for_interval', 'versus',
-           'null_versus', 'noise_floor', 'study_report', 'paired_figure', 'testbed_report', 'rerun_report',
-           'rfga_experiments']
+           'null_versus', 'noise_floor', 'study_report', 'paired_figure', 'mechanism_versus', 'testbed_report',
+           'rerun_report', 'rfga_experiments']
 
 # %% ../nbs/09_experiments.ipynb #b41eb36d
 PAPER_NAMES = {'se': 'SENet', 'cbam': 'CBAM', 'eca': 'ECA-Net', 'cam': 'CAM', 'has': 'HaS', 'acol': 'ACoL',
@@ -596,6 +596,22 @@ def paired_figure(vs:pd.DataFrame, # a `versus` table
     return ax
 
 # %% ../nbs/09_experiments.ipynb #0824067d
+def mechanism_versus(df:pd.DataFrame, # the rows of one test study, one dataset
+                     ref:str='cam', # every method's mechanism measures against this one's, paired by seed
+                     cols=('mass object', 'mass body', 'mass head', 'PxAP', 'PxAP head'), # the measures compared
+                     skip=('fixed_box',)) -> pd.DataFrame: # runs left out
+    "The mechanism measures paired by seed (`versus`): each run against `ref` on `cols`, and ρ(M, X) of RFGA w/ R against RFGA w/o R (Fig. 6: does the residual reverse M's pattern?)."
+    rows = []
+    for c in cols:
+        if c not in df.columns or pd.to_numeric(df[c], errors='coerce').isna().all(): continue
+        v = versus(df, ref, c)
+        rows += [dict(measure=c, run=k, ref=ref, n=r.n, diff=r['diff'], lo=r.lo, hi=r.hi) for k, r in v.iterrows()
+                 if k != ref and k not in skip and r.n > 0]
+    if 'rho MX' in df.columns and {'rfga', 'rfga_nores'} <= set(df.method):
+        r = versus(df[df.method.isin(['rfga', 'rfga_nores'])], 'rfga_nores', 'rho MX').loc['rfga']
+        rows.append(dict(measure='rho MX', run='rfga', ref='rfga_nores', n=r.n, diff=r['diff'], lo=r.lo, hi=r.hi))
+    return pd.DataFrame(rows, columns=['measure', 'run', 'ref', 'n', 'diff', 'lo', 'hi']).set_index(['measure', 'run'])
+
 def testbed_report(df:pd.DataFrame, # the rows of one test study, one dataset (e.g. `read_results('results/test_birds.csv')`)
                    views:pd.DataFrame|None=None, # the rows of `test_views` (RFGA w/ R with the h or the w view only), if any
                    ref:str='cam', col:str='Avg') -> dict: # the reference and the result compared
@@ -616,6 +632,13 @@ def testbed_report(df:pd.DataFrame, # the rows of one test study, one dataset (e
     print('— the mechanism (test split: % of each normalised CAM\'s mass; RFGA\'s M and ρ(M, X)):')
     out['mech'] = study_table(df, mech)
     print(markdown_table(out['mech']))
+    out['mech_vs'] = mechanism_versus(df, ref)
+    print('— the mechanism paired by seed (each run − CAM; ρ(M, X): RFGA w/ R − RFGA w/o R), 95 % intervals:')
+    print(out['mech_vs'].round(2).to_string())
+    if 'rho MX' in df.columns and {'rfga', 'rfga_nores'} <= set(df.method):
+        rho = df[df.method.isin(['rfga', 'rfga_nores'])].pivot_table(index='method', columns='seed', values='rho MX')
+        out['rho'] = rho; same = int((np.sign(rho.loc['rfga']) == np.sign(rho.loc['rfga_nores'])).sum())
+        print(f'ρ(M, X) per seed (the same sign w/ and w/o R on {same} of {rho.shape[1]} seeds):'); print(rho.round(2).to_string())
     return out
 
 # %% ../nbs/09_experiments.ipynb #dca62aeb
