@@ -356,7 +356,8 @@ STUDIES = {  # a results table -> its runs: (dataset, method, variant, more `tra
 }
 TEST_STUDIES = [k for k in STUDIES if k.startswith('test_')]
 STUDY_DATA = {k: dict(valid_split='test', n_valid=1000) for k in TEST_STUDIES}   # `wsol_dls` settings of a study's runs
-KEY_METHODS = ['cam', 'rfga', 'rfga_nores', 'cutmix']   # the paper's comparison and the best erasing method (Table 1 below)
+KEY_METHODS = ['cam', 'rfga', 'rfga_nores', 'cutmix', 'has']   # the paper's comparison and the best erasing methods: CutMix
+                                                               # in the old tables (below), HaS on test_birds' first 5 seeds
 STUDY_SEEDS = {'test_birds': (10, 5), 'test_whole': (10, 5), 'test_shapes': (3, 3), 'test_views': (5, 5), 'test_rerun': (5, 5)}  # (KEY_METHODS, others)
 
 def study_seeds(name:str, # a key of `STUDIES`
